@@ -1,0 +1,251 @@
+"""Input validation shared by every public function.
+
+Public functions validate here, then dispatch to private kernels. Every error names the
+offending argument, so a user never has to guess which input was wrong. Nothing here
+normalises silently (CONVENTIONS.md §1).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numba import njit
+
+#: Default absolute tolerance on ``|sum(p) - 1|`` for histograms. Loose enough for float32
+#: inputs of ~10^7 bins, tight enough to catch unnormalised counts.
+SUM_ATOL = 1e-6
+
+#: Default relative tolerance on ``|sum(a) - sum(b)|`` for the two marginals of a transport
+#: problem (relative to ``max(sum a, sum b)``).
+MASS_RTOL = 1e-7
+
+
+def _kind_check(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+
+
+def as_float_array(
+    x,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    allow_empty: bool = False,
+    allow_inf: bool = False,
+    dtype=np.float64,
+) -> np.ndarray:
+    """Convert ``x`` to a float array, refusing NaN, inf, empty and non-numeric input.
+
+    Integer and boolean input is accepted and converted; float32 is converted to ``dtype``
+    (float64 by default) so that arithmetic happens in double precision.
+    """
+    arr = np.asarray(x)
+    _kind_check(arr, name)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    _check_finite(arr, name, allow_inf=allow_inf)
+    return arr
+
+
+def _check_finite(arr: np.ndarray, name: str, *, allow_inf: bool = False) -> None:
+    if arr.size == 0:
+        return
+    n_nan, n_inf = _count_nonfinite(arr.reshape(-1))
+    if n_nan:
+        raise ValueError(f"{name} contains {n_nan} NaN value(s)")
+    if n_inf and not allow_inf:
+        raise ValueError(f"{name} contains {n_inf} infinite value(s)")
+
+
+@njit(cache=True)
+def _count_nonfinite(x):
+    # One pass, no temporaries: np.isnan(x).any() would allocate a mask of x's size.
+    n_nan = 0
+    n_inf = 0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v != v:
+            n_nan += 1
+        elif v == np.inf or v == -np.inf:
+            n_inf += 1
+    return n_nan, n_inf
+
+
+@njit(cache=True)
+def _scan_rows(x):
+    """Per-row sums plus global counts of NaN, inf and negative entries of a 2-D array."""
+    n_rows, n_cols = x.shape
+    sums = np.empty(n_rows)
+    n_nan = 0
+    n_inf = 0
+    n_neg = 0
+    for r in range(n_rows):
+        s = 0.0
+        for c in range(n_cols):
+            v = x[r, c]
+            if v != v:
+                n_nan += 1
+            elif v == np.inf or v == -np.inf:
+                n_inf += 1
+            elif v < 0:
+                n_neg += 1
+            s += v
+        sums[r] = s
+    return sums, n_nan, n_inf, n_neg
+
+
+def as_histograms(
+    p,
+    name: str,
+    *,
+    axis: int = -1,
+    normalize: bool = False,
+    atol: float = SUM_ATOL,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate histograms along ``axis``.
+
+    Returns ``(arr, sums)`` where ``arr`` is ``p`` as an array with ``axis`` moved last
+    (numeric dtype preserved: kernels accumulate in float64) and ``sums`` holds the
+    per-histogram totals in float64 with shape ``arr.shape[:-1]``. The data is never copied
+    when ``p`` is already a contiguous numeric array and ``axis`` is the last one.
+
+    Raises ``ValueError`` naming ``name`` for NaN, inf, negative mass, empty histograms, or
+    totals differing from 1 by more than ``atol`` (unless ``normalize`` is true, in which
+    case only a zero total is an error; the caller divides by ``sums``).
+    """
+    arr = np.asarray(p)
+    _kind_check(arr, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension, got a scalar")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    try:
+        arr = np.moveaxis(arr, axis, -1)
+    except np.exceptions.AxisError as exc:
+        raise ValueError(f"axis {axis} is out of bounds for {name} with shape {np.shape(p)}") from exc
+    if arr.shape[-1] == 0 or arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {np.shape(p)})")
+    flat = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
+    sums, n_nan, n_inf, n_neg = _scan_rows(flat)
+    if n_nan:
+        raise ValueError(f"{name} contains {n_nan} NaN value(s)")
+    if n_inf:
+        raise ValueError(f"{name} contains {n_inf} infinite value(s)")
+    if n_neg:
+        raise ValueError(f"{name} contains {n_neg} negative value(s): masses must be >= 0")
+    sums = sums.reshape(arr.shape[:-1])
+    if normalize:
+        if np.any(sums <= 0):
+            raise ValueError(f"{name} has a histogram of total mass 0: it cannot be normalised")
+    else:
+        worst = float(np.max(np.abs(sums - 1.0)))
+        if worst > atol:
+            raise ValueError(
+                f"{name} does not sum to 1 along axis {axis} (off by {worst:.3g} > atol={atol:g}); "
+                "pass normalize=True to normalise it"
+            )
+    return np.ascontiguousarray(arr), sums
+
+
+def as_points(x, name: str, *, allow_empty: bool = False) -> np.ndarray:
+    """Point cloud as a float64 ``(n, d)`` array; 1-D input is ``n`` points in 1-D."""
+    arr = as_float_array(x, name, ndim=(1, 2), allow_empty=allow_empty)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has points of dimension 0 (shape {arr.shape})")
+    return arr
+
+
+def as_weights(a, n: int, name: str) -> np.ndarray:
+    """Non-negative finite float64 weights of length ``n``; ``None`` gives uniform 1/n."""
+    if a is None:
+        return np.full(n, 1.0 / n)
+    arr = as_float_array(a, name, ndim=1)
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} weights but there are {n} points")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} contains negative weights: masses must be >= 0")
+    if not arr.sum() > 0:
+        raise ValueError(f"{name} has total mass 0")
+    return arr
+
+
+def check_same_mass(a: np.ndarray, b: np.ndarray, names=("a", "b"), rtol: float = MASS_RTOL) -> None:
+    """Raise unless ``sum(a)`` and ``sum(b)`` agree to ``rtol`` (relative to the larger)."""
+    sa, sb = float(a.sum()), float(b.sum())
+    if abs(sa - sb) > rtol * max(sa, sb):
+        raise ValueError(
+            f"{names[0]} and {names[1]} have different total mass ({sa!r} vs {sb!r}, "
+            f"relative difference {abs(sa - sb) / max(sa, sb):.3g} > rtol={rtol:g})"
+        )
+
+
+def check_scalar(
+    value,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """A finite real scalar inside ``[low, high]`` (ends open on request), as a Python float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value!r}")
+    if high is not None and (v > high or (high_open and v == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {value!r}")
+    return v
+
+
+def check_int(value, name: str, *, low: int | None = None) -> int:
+    """An integer (Python or numpy) ``>= low``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if low is not None and v < low:
+        raise ValueError(f"{name} must be >= {low}, got {v}")
+    return v
+
+
+def as_seed_generator(seed) -> np.random.Generator:
+    """``np.random.default_rng`` that also accepts an existing Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def to_scalar(x):
+    """0-d results as Python floats (CONVENTIONS.md §5), arrays unchanged."""
+    if np.ndim(x) == 0:
+        return float(x)
+    return x
+
+
+__all__ = [
+    "SUM_ATOL",
+    "MASS_RTOL",
+    "as_float_array",
+    "as_histograms",
+    "as_points",
+    "as_weights",
+    "check_same_mass",
+    "check_scalar",
+    "check_int",
+    "as_seed_generator",
+    "to_scalar",
+]

@@ -1,0 +1,9 @@
+"""Exact discrete optimal transport: LP primal and dual, network simplex, 1-D and sliced W_p.
+
+Every exact solver returns an :class:`OTResult` carrying an independently computed
+:class:`Certificate` of optimality.
+"""
+
+from ._result import Certificate, OTResult, certify
+
+__all__ = ["Certificate", "OTResult", "certify"]

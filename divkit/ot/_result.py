@@ -1,0 +1,247 @@
+"""The result type shared by every exact optimal-transport solver, and its certificate.
+
+The transport LP (CONVENTIONS.md §3)::
+
+    primal:  min_G <G, C>           s.t.  G 1 = a,  G^T 1 = b,  G >= 0
+    dual:    max_{f,g} <a,f> + <b,g> s.t.  f_i + g_j <= C_ij
+
+A solver returns a plan ``G`` and potentials ``(f, g)``; :func:`certify` measures how far the
+pair is from satisfying the optimality conditions, so the caller never has to trust a solver's
+own claim of optimality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit, prange
+
+from .._numba import FASTMATH
+
+#: Default relative tolerance used by :meth:`Certificate.is_optimal`; measured against the scale
+#: ``total_mass * max|C|`` of the problem.
+OPTIMALITY_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Evidence that a transport plan and a pair of potentials are optimal.
+
+    All quantities are absolute, in the units of the cost. ``scale`` is
+    ``total_mass * max|C_ij|``; :meth:`is_optimal` compares every cost residual with
+    ``rtol * scale`` and every mass residual with ``rtol * total_mass``.
+
+    Attributes
+    ----------
+    primal_value : float
+        ``<G, C>``.
+    dual_value : float
+        ``<a, f> + <b, g>``.
+    marginal_error : float
+        ``max(||G 1 - a||_inf, ||G^T 1 - b||_inf)`` (primal feasibility).
+    negative_mass : float
+        ``max(0, -min G_ij)`` (primal feasibility).
+    dual_infeasibility : float
+        ``max(0, max_ij f_i + g_j - C_ij)`` (dual feasibility).
+    duality_gap : float
+        ``|primal_value - dual_value|``.
+    complementary_slackness : float
+        ``sum_ij G_ij |C_ij - f_i - g_j|``: zero iff mass moves only along arcs whose
+        reduced cost vanishes.
+    scale : float
+        ``total_mass * max|C|``, the yardstick for relative cost residuals.
+    total_mass : float
+        ``max(sum a, sum b)``, the yardstick for relative marginal errors.
+    """
+
+    primal_value: float
+    dual_value: float
+    marginal_error: float
+    negative_mass: float
+    dual_infeasibility: float
+    duality_gap: float
+    complementary_slackness: float
+    scale: float
+    total_mass: float = 1.0
+
+    def worst_relative_residual(self) -> float:
+        """Largest residual divided by ``scale`` (0 for a zero-cost problem that is solved)."""
+        worst = max(
+            self.marginal_error / max(self._mass_scale, np.finfo(float).tiny),
+            self.negative_mass / max(self._mass_scale, np.finfo(float).tiny),
+            self.dual_infeasibility / self._cost_scale,
+            self.duality_gap / self._cost_scale,
+            self.complementary_slackness / self._cost_scale,
+        )
+        return float(worst)
+
+    @property
+    def _cost_scale(self) -> float:
+        return self.scale if self.scale > 0 else 1.0
+
+    @property
+    def _mass_scale(self) -> float:
+        # marginal errors are measured in units of mass, not cost
+        return self.total_mass
+
+    def is_optimal(self, rtol: float = OPTIMALITY_RTOL) -> bool:
+        """True when every residual is at most ``rtol`` times its scale."""
+        return self.worst_relative_residual() <= rtol
+
+
+@dataclass(frozen=True)
+class OTResult:
+    """Solution of an exact discrete optimal-transport problem.
+
+    Attributes
+    ----------
+    cost : float
+        The optimal value ``<G, C>`` (for ``C = d^p`` this is ``W_p^p``).
+    plan : ndarray of shape (n, m) or scipy.sparse.coo_array
+        An optimal transport plan ``G``. Basic solutions have at most ``n + m - 1`` non-zeros.
+    f, g : ndarray of shape (n,) and (m,)
+        Optimal Kantorovich potentials, centred so that ``<a, f> == <b, g>`` (the same
+        convention as POT). Potentials are unique only up to ``(f + c, g - c)``, and not at all on
+        zero-mass points; there divkit returns the c-transform value, which keeps them
+        dual-feasible.
+    certificate : Certificate
+        Residuals of the optimality conditions, computed independently of the solver.
+    solver : str
+        Which solver produced the result (``"highs-primal"``, ``"highs-dual"``, ...).
+    iterations : int
+        Solver iterations (pivots for simplex methods), or -1 when unknown.
+    """
+
+    cost: float
+    plan: object
+    f: np.ndarray
+    g: np.ndarray
+    certificate: Certificate
+    solver: str
+    iterations: int = -1
+    extra: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def dual_value(self) -> float:
+        """``<a, f> + <b, g>``; equals :attr:`cost` at optimality."""
+        return self.certificate.dual_value
+
+    def dense_plan(self) -> np.ndarray:
+        """The plan as a dense ``(n, m)`` array."""
+        if sp.issparse(self.plan):
+            return self.plan.toarray()
+        return np.asarray(self.plan)
+
+    def __repr__(self) -> str:
+        cert = self.certificate
+        return (
+            f"OTResult(cost={self.cost!r}, solver={self.solver!r}, iterations={self.iterations}, "
+            f"gap={cert.duality_gap:.3g}, marginal_error={cert.marginal_error:.3g}, "
+            f"dual_infeasibility={cert.dual_infeasibility:.3g})"
+        )
+
+
+def centre_potentials(a: np.ndarray, b: np.ndarray, f: np.ndarray, g: np.ndarray):
+    """Shift ``(f, g) -> (f + c, g - c)`` so that ``<a, f> == <b, g>``.
+
+    The shift leaves every constraint ``f_i + g_j <= C_ij`` and the dual objective unchanged.
+    """
+    c = (float(b @ g) - float(a @ f)) / (float(a.sum()) + float(b.sum()))
+    return f + c, g - c
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def _dense_residuals(C, plan, f, g):
+    n, m = C.shape
+    infeas = np.empty(n)
+    slack = np.empty(n)
+    for i in prange(n):
+        worst = -np.inf
+        s = 0.0
+        for j in range(m):
+            r = C[i, j] - f[i] - g[j]
+            if -r > worst:
+                worst = -r
+            s += plan[i, j] * abs(r)
+        infeas[i] = worst
+        slack[i] = s
+    return infeas.max(), slack.sum()
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def _max_violation(C, f, g):
+    n, m = C.shape
+    infeas = np.empty(n)
+    for i in prange(n):
+        worst = -np.inf
+        for j in range(m):
+            r = f[i] + g[j] - C[i, j]
+            if r > worst:
+                worst = r
+        infeas[i] = worst
+    return infeas.max()
+
+
+def certify(a, b, C, plan, f, g, *, dual_infeasibility: float | None = None) -> Certificate:
+    """Measure primal feasibility, dual feasibility, duality gap and complementary slackness.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Marginals, float64.
+    C : ndarray of shape (n, m)
+        Cost matrix, float64.
+    plan : ndarray of shape (n, m) or scipy.sparse array
+        Candidate plan.
+    f, g : ndarray
+        Candidate potentials.
+    dual_infeasibility : float, optional
+        Pass a precomputed ``max(f_i + g_j - C_ij)`` when ``C`` is only available implicitly.
+
+    Returns
+    -------
+    Certificate
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    f = np.asarray(f, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    if sp.issparse(plan):
+        coo = sp.coo_array(plan)
+        rows, cols, vals = coo.row, coo.col, coo.data
+        row_sums = np.bincount(rows, weights=vals, minlength=a.shape[0])
+        col_sums = np.bincount(cols, weights=vals, minlength=b.shape[0])
+        c_on = C[rows, cols]
+        primal = float(vals @ c_on)
+        slack = float(vals @ np.abs(c_on - f[rows] - g[cols]))
+        neg = float(max(0.0, -vals.min())) if vals.size else 0.0
+        infeas = _max_violation(C, f, g) if dual_infeasibility is None else dual_infeasibility
+    else:
+        P = np.ascontiguousarray(plan, dtype=np.float64)
+        row_sums = P.sum(axis=1)
+        col_sums = P.sum(axis=0)
+        primal = float(np.vdot(P, C))
+        infeas, slack = _dense_residuals(C, P, f, g)
+        if dual_infeasibility is not None:
+            infeas = dual_infeasibility
+        neg = float(max(0.0, -P.min()))
+    dual = float(a @ f) + float(b @ g)
+    marg = float(max(np.abs(row_sums - a).max(), np.abs(col_sums - b).max()))
+    mass = float(max(a.sum(), b.sum()))
+    cmax = float(np.abs(C).max()) if C.size else 0.0
+    return Certificate(
+        primal_value=primal,
+        dual_value=dual,
+        marginal_error=marg,
+        negative_mass=neg,
+        dual_infeasibility=float(max(0.0, infeas)),
+        duality_gap=abs(primal - dual),
+        complementary_slackness=float(slack),
+        scale=mass * cmax,
+        total_mass=mass,
+    )
+
+
+__all__ = ["OTResult", "Certificate", "certify", "centre_potentials", "OPTIMALITY_RTOL"]
