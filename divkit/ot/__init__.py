@@ -4,6 +4,6 @@ Every exact solver returns an :class:`OTResult` carrying an independently comput
 :class:`Certificate` of optimality.
 """
 
-from ._result import Certificate, OTResult, certify
+from ._result import Certificate, OptimalityError, OTResult, certify
 
-__all__ = ["Certificate", "OTResult", "certify"]
+__all__ = ["Certificate", "OptimalityError", "OTResult", "certify"]

@@ -25,6 +25,18 @@ from .._numba import FASTMATH
 OPTIMALITY_RTOL = 1e-9
 
 
+class OptimalityError(RuntimeError):
+    """A solver stopped without a certified optimum (iteration cap, numerical trouble).
+
+    divkit raises this instead of returning a number that looks final; ``result`` holds the
+    best non-optimal answer and its certificate for inspection.
+    """
+
+    def __init__(self, message: str, result: "OTResult | None" = None):
+        super().__init__(message)
+        self.result = result
+
+
 @dataclass(frozen=True)
 class Certificate:
     """Evidence that a transport plan and a pair of potentials are optimal.
@@ -143,6 +155,19 @@ class OTResult:
         )
 
 
+def require_optimal(result: OTResult, rtol: float = OPTIMALITY_RTOL) -> OTResult:
+    """Return ``result`` if its certificate shows optimality to ``rtol``, else raise
+    :class:`OptimalityError` carrying it."""
+    cert = result.certificate
+    if not cert.is_optimal(rtol):
+        raise OptimalityError(
+            f"solver {result.solver!r} did not reach a certified optimum: worst relative residual "
+            f"{cert.worst_relative_residual():.3g} > rtol={rtol:g} ({cert})",
+            result,
+        )
+    return result
+
+
 def centre_potentials(a: np.ndarray, b: np.ndarray, f: np.ndarray, g: np.ndarray):
     """Shift ``(f, g) -> (f + c, g - c)`` so that ``<a, f> == <b, g>``.
 
@@ -244,4 +269,12 @@ def certify(a, b, C, plan, f, g, *, dual_infeasibility: float | None = None) -> 
     )
 
 
-__all__ = ["OTResult", "Certificate", "certify", "centre_potentials", "OPTIMALITY_RTOL"]
+__all__ = [
+    "OTResult",
+    "Certificate",
+    "OptimalityError",
+    "certify",
+    "require_optimal",
+    "centre_potentials",
+    "OPTIMALITY_RTOL",
+]
