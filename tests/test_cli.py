@@ -20,7 +20,7 @@ def test_example_rows_saturate_while_w1_stays_exact(n_points):
         else:
             assert r["KL"] == math.inf
             assert r["JS"] == pytest.approx(math.log(2), rel=1e-15)
-            assert r["TV"] == 1.0
+            assert r["TV"] == pytest.approx(1.0, rel=1e-15)
             assert r["Hellinger"] == pytest.approx(math.sqrt(2), rel=1e-15)
             assert r["W1"] == pytest.approx(abs(r["theta"]), rel=1e-12)
 
