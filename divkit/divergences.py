@@ -1,0 +1,270 @@
+"""Closed-form divergences between discrete distributions (histograms).
+
+Every function takes histograms ``p`` and ``q`` along ``axis`` (default the last), broadcasts
+the remaining axes numpy-style, and returns a Python float for a single pair or an array of the
+broadcast batch shape (``keepdims=True`` keeps the reduced axis with length 1).
+
+Inputs must be non-negative, finite and sum to 1 along ``axis`` within ``atol``; nothing is
+normalised silently. ``normalize=True`` divides each histogram by its total first.
+Computation is in float64 whatever the input dtype (float32, integers and booleans are
+accepted), in one fused pass that validates and sums at once.
+
+Conventions (CONVENTIONS.md §1): ``0 log 0 = 0``; a bin with ``p > 0 = q`` makes KL infinite;
+``js`` is the Jensen-Shannon *divergence* (``js_distance`` is its square root, scipy's
+``jensenshannon``); ``squared_hellinger`` is ``sum (sqrt p - sqrt q)^2`` in ``[0, 2]``.
+Logarithms are natural (nats) unless ``base`` is given (``base=2``: bits).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _discrete as _d
+from ._validation import SUM_ATOL
+
+_INF = math.inf
+
+
+def _pair(p, q, code, param, f_at_zero, slope, axis, keepdims, normalize, atol, base=None,
+          clamp_zero=False, names=("p", "q")):
+    scale = _d.log_base(base)
+    keepdims = _d.check_bool(keepdims, "keepdims")
+    normalize = _d.check_bool(normalize, "normalize")
+    prep = _d.prepare_pair(p, q, axis, names)
+    values = _d.pair_sum(prep, code, param, f_at_zero, slope, normalize=normalize, atol=atol)
+    if clamp_zero:
+        # the exact value is >= 0 term by term; rounding must not make it negative
+        values = np.maximum(values, 0.0)
+    if scale != 1.0:
+        values = values / scale
+    return values, prep
+
+
+def kl(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
+    r"""Kullback-Leibler divergence :math:`KL(p \| q) = \sum_i p_i \log(p_i / q_i)`.
+
+    ``0 log(0/q) = 0``; a bin with ``p_i > 0 = q_i`` makes the divergence ``+inf``.
+    Equals ``scipy.special.rel_entr(p, q).sum()`` and ``f_divergence(p, q, "kl")``.
+
+    Parameters
+    ----------
+    p, q : array_like
+        Histograms along ``axis`` (non-negative, finite, summing to 1 within ``atol``);
+        the other axes broadcast.
+    axis : int
+        Axis holding the bins.
+    keepdims : bool
+        Keep the reduced axis with length 1.
+    base : float, optional
+        Logarithm base (``None``: natural log, nats; ``2``: bits).
+    normalize : bool
+        Divide each histogram by its total first instead of requiring totals of 1.
+    atol : float
+        Tolerance on ``|sum - 1|`` when ``normalize`` is false.
+
+    Returns
+    -------
+    float or ndarray
+        A Python float for a single pair, otherwise an array of the batch shape.
+
+    Examples
+    --------
+    >>> from divkit import kl
+    >>> round(kl([0.5, 0.5], [0.25, 0.75]), 6)
+    0.143841
+    >>> kl([0.5, 0.5], [1.0, 0.0])
+    inf
+    >>> round(kl([1, 1], [1, 3], normalize=True, base=2), 6)
+    0.207519
+    """
+    values, prep = _pair(p, q, _d.CODE_KL, 0.0, 0.0, _INF, axis, keepdims, normalize, atol, base)
+    return _d.finish(values, prep, keepdims)
+
+
+def js(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
+    r"""Jensen-Shannon divergence :math:`JS(p, q) = \tfrac12 KL(p \| m) + \tfrac12 KL(q \| m)`,
+    :math:`m = (p + q)/2`.
+
+    The true JS (Lin 1991), in ``[0, log 2]`` nats or ``[0, 1]`` bits with ``base=2``; it is
+    the square of scipy's ``jensenshannon`` and equals ``f_divergence(p, q, "js")``. Always
+    finite, also where one histogram has zero mass. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import js
+    >>> round(js([1.0, 0.0], [0.0, 1.0]), 6)  # log 2: disjoint supports
+    0.693147
+    >>> js([1.0, 0.0], [0.0, 1.0], base=2)
+    1.0
+    """
+    values, prep = _pair(p, q, _d.CODE_WEIGHTED_JS, 0.5, 0.5 * math.log(2), 0.5 * math.log(2),
+                         axis, keepdims, normalize, atol, base, clamp_zero=True)
+    return _d.finish(values, prep, keepdims)
+
+
+def js_distance(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
+    r"""Jensen-Shannon distance :math:`\sqrt{JS(p, q)}`, a metric (Endres & Schindelin 2003).
+
+    What ``scipy.spatial.distance.jensenshannon`` returns (scipy normalises its inputs
+    silently; divkit only with ``normalize=True``). In ``[0, sqrt(log 2)]``, or ``[0, 1]`` with
+    ``base=2``. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import js_distance
+    >>> js_distance([1.0, 0.0], [0.0, 1.0], base=2)
+    1.0
+    """
+    values, prep = _pair(p, q, _d.CODE_WEIGHTED_JS, 0.5, 0.5 * math.log(2), 0.5 * math.log(2),
+                         axis, keepdims, normalize, atol, base, clamp_zero=True)
+    return _d.finish(np.sqrt(values), prep, keepdims)
+
+
+def tv(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
+    r"""Total variation distance :math:`TV(p, q) = \tfrac12 \sum_i |p_i - q_i|`, in ``[0, 1]``.
+
+    Equals ``f_divergence(p, q, "tv")``. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import tv
+    >>> tv([0.5, 0.5, 0.0], [0.0, 0.5, 0.5])
+    0.5
+    """
+    values, prep = _pair(p, q, _d.CODE_TV, 0.0, 0.5, 0.5, axis, keepdims, normalize, atol)
+    return _d.finish(values, prep, keepdims)
+
+
+def squared_hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
+    r"""Squared Hellinger distance :math:`H^2(p, q) = \sum_i (\sqrt{p_i} - \sqrt{q_i})^2 = 2(1 - BC)`.
+
+    The f-GAN convention (f(u) = (sqrt u - 1)^2), in ``[0, 2]``; Wikipedia's H^2 is half of it.
+    ``BC = sum sqrt(p q)`` is the Bhattacharyya coefficient. Equals
+    ``f_divergence(p, q, "squared_hellinger")``. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import squared_hellinger
+    >>> squared_hellinger([1.0, 0.0], [0.0, 1.0])
+    2.0
+    """
+    values, prep = _pair(p, q, _d.CODE_SQ_HELLINGER, 0.0, 1.0, 1.0, axis, keepdims, normalize,
+                         atol)
+    return _d.finish(values, prep, keepdims)
+
+
+def hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
+    r"""Hellinger distance :math:`H(p, q) = \sqrt{\sum_i (\sqrt{p_i} - \sqrt{q_i})^2}`, in
+    ``[0, sqrt 2]``; a metric. The square root of :func:`squared_hellinger`.
+
+    Examples
+    --------
+    >>> from divkit import hellinger
+    >>> round(hellinger([1.0, 0.0], [0.0, 1.0]), 6)  # sqrt(2)
+    1.414214
+    """
+    values, prep = _pair(p, q, _d.CODE_SQ_HELLINGER, 0.0, 1.0, 1.0, axis, keepdims, normalize,
+                         atol)
+    return _d.finish(np.sqrt(values), prep, keepdims)
+
+
+def pearson_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
+    r"""Pearson chi-squared divergence :math:`\chi^2_P(p \| q) = \sum_i (p_i - q_i)^2 / q_i`.
+
+    f(u) = (u - 1)^2. A bin with ``p_i > 0 = q_i`` gives ``+inf``; ``p_i = q_i = 0`` gives 0.
+    Equals ``f_divergence(p, q, "pearson_chi2")``. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import pearson_chi2
+    >>> round(pearson_chi2([0.5, 0.5], [0.25, 0.75]), 6)
+    0.333333
+    """
+    values, prep = _pair(p, q, _d.CODE_PEARSON, 0.0, 1.0, _INF, axis, keepdims, normalize, atol)
+    return _d.finish(values, prep, keepdims)
+
+
+def neyman_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
+    r"""Neyman chi-squared divergence :math:`\chi^2_N(p \| q) = \sum_i (p_i - q_i)^2 / p_i`.
+
+    f(u) = (1 - u)^2 / u; equals ``pearson_chi2(q, p)``. A bin with ``q_i > 0 = p_i`` gives
+    ``+inf``. Equals ``f_divergence(p, q, "neyman_chi2")``. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import neyman_chi2
+    >>> round(neyman_chi2([0.5, 0.5], [0.25, 0.75]), 6)
+    0.25
+    """
+    values, prep = _pair(p, q, _d.CODE_NEYMAN, 0.0, _INF, 1.0, axis, keepdims, normalize, atol)
+    return _d.finish(values, prep, keepdims)
+
+
+def jeffreys(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
+    r"""Jeffreys divergence :math:`J(p, q) = KL(p \| q) + KL(q \| p) = \sum_i (p_i - q_i)\log(p_i/q_i)`.
+
+    f(u) = (u - 1) log u; symmetric; ``+inf`` unless p and q have the same support. Equals
+    ``f_divergence(p, q, "jeffreys")``. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import jeffreys
+    >>> round(jeffreys([0.5, 0.5], [0.25, 0.75]), 6)
+    0.274653
+    """
+    values, prep = _pair(p, q, _d.CODE_JEFFREYS, 0.0, _INF, _INF, axis, keepdims, normalize,
+                         atol, base)
+    return _d.finish(values, prep, keepdims)
+
+
+def cross_entropy(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
+    r"""Cross entropy :math:`H(p, q) = -\sum_i p_i \log q_i = H(p) + KL(p \| q)`.
+
+    Bins with ``p_i = 0`` contribute 0; a bin with ``p_i > 0 = q_i`` gives ``+inf``.
+    Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import cross_entropy
+    >>> cross_entropy([0.5, 0.5], [0.5, 0.5], base=2)
+    1.0
+    """
+    values, prep = _pair(p, q, _d.CODE_CROSS_ENTROPY, 0.0, 0.0, _INF, axis, keepdims, normalize,
+                         atol, base)
+    return _d.finish(values, prep, keepdims)
+
+
+def entropy(p, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
+    r"""Shannon entropy :math:`H(p) = -\sum_i p_i \log p_i` (``0 log 0 = 0``).
+
+    Unlike ``scipy.stats.entropy`` this never takes a second distribution (use :func:`kl`)
+    and never normalises silently. In ``[0, log n]``. Parameters as in :func:`kl`.
+
+    Examples
+    --------
+    >>> from divkit import entropy
+    >>> entropy([0.25, 0.25, 0.25, 0.25], base=2)
+    2.0
+    >>> entropy([3, 1], normalize=True) == entropy([0.75, 0.25])
+    True
+    """
+    values, prep = _pair(p, p, _d.CODE_ENTROPY, 0.0, 0.0, 0.0, axis, keepdims, normalize, atol,
+                         base, clamp_zero=True, names=("p", "p"))
+    return _d.finish(values, prep, keepdims)
+
+
+__all__ = [
+    "kl",
+    "js",
+    "js_distance",
+    "tv",
+    "hellinger",
+    "squared_hellinger",
+    "pearson_chi2",
+    "neyman_chi2",
+    "jeffreys",
+    "entropy",
+    "cross_entropy",
+]
