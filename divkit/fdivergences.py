@@ -180,7 +180,8 @@ class FDivergence:
         dom = self.conjugate_domain
 
         def fn(x):
-            y = self._activation(x)
+            # the reals map into dom f* as reals: overflow to -inf is clipped to -DBL_MAX
+            y = np.maximum(self._activation(x), -np.finfo(np.float64).max)
             if math.isfinite(dom.high) and not dom.high_closed:
                 # keep the rounded value strictly inside an open end (e.g. 1 - exp(-40) == 1.0)
                 y = np.minimum(y, np.nextafter(dom.high, -_INF))
