@@ -193,15 +193,10 @@ def prepare_pair(p, q, axis=-1, names=("p", "q")) -> PreparedPair:
         raise TypeError(f"axis must be an integer, got {axis!r}")
     a = _as_numeric(p, p_name)
     b = _as_numeric(q, q_name)
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(
-            f"{p_name} and {q_name} have shapes {a.shape} and {b.shape} that do not broadcast"
-        ) from None
-    ndim = len(shape)
+    ndim = max(a.ndim, b.ndim)
     if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for {p_name} and {q_name} of shape {shape}")
+        raise ValueError(f"axis {axis} is out of bounds for {p_name} and {q_name} with shapes "
+                         f"{a.shape} and {b.shape}")
     ax = axis % ndim
     a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
     b = b.reshape((1,) * (ndim - b.ndim) + b.shape)
@@ -210,6 +205,13 @@ def prepare_pair(p, q, axis=-1, names=("p", "q")) -> PreparedPair:
             f"{p_name} and {q_name} must have the same number of bins along axis {axis}, "
             f"got {a.shape[ax]} and {b.shape[ax]}"
         )
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{p_name} and {q_name} have shapes {np.shape(p)} and {np.shape(q)} that do not "
+            "broadcast"
+        ) from None
     for arr, name, orig in ((a, p_name, p), (b, q_name, q)):
         if arr.size == 0:
             raise ValueError(f"{name} is empty (shape {np.shape(orig)})")

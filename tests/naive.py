@@ -40,6 +40,10 @@ def naive_squared_hellinger(p, q):
     return 2.0 * (1.0 - bc)
 
 
+def naive_hellinger(p, q):
+    return math.sqrt(sum((math.sqrt(pi) - math.sqrt(qi)) ** 2 for pi, qi in zip(p, q)))
+
+
 def naive_pearson_chi2(p, q):
     total = 0.0
     for pi, qi in zip(p, q):
