@@ -514,7 +514,8 @@ def _js():
         "js", {},
         f=lambda u: 0.5 * (special.xlogy(u, u) - (u + 1.0) * np.log((u + 1.0) / 2.0)),
         f_prime=lambda u: 0.5 * np.log(2.0 * u / (u + 1.0)),
-        conjugate=lambda t: -0.5 * np.log(2.0 - np.exp(2.0 * t)),
+        # 2 - e^(2t) = -2 expm1(2 (t - log(2)/2)): accurate up to the open end of dom f*
+        conjugate=lambda t: -0.5 * (_LOG2 + np.log(-np.expm1(2.0 * (t - half_log2)))),
         conjugate_domain=Interval(-_INF, half_log2, False, False),
         activation=lambda v: 0.5 * (_LOG2 - np.logaddexp(0.0, -v)),
         f_at_zero=half_log2, slope_at_infinity=half_log2, kernel=(_d.CODE_WEIGHTED_JS, 0.5))
@@ -530,8 +531,9 @@ def _weighted_js(pi=0.5):
         return pi * special.xlogy(u, u) - m * np.log(m)
 
     def conjugate(t):
-        # (1 - pi) log((1 - pi) / (1 - pi e^(t/pi)))
-        return rho * (math.log(rho) - np.log1p(-pi * np.exp(t / pi)))
+        # (1 - pi) log((1 - pi) / (1 - pi e^(t/pi))), with 1 - pi e^(t/pi) written as
+        # -expm1((t - high)/pi) (pi e^(high/pi) = 1): no cancellation near the open end
+        return rho * (math.log(rho) - np.log(-np.expm1((t - high) / pi)))
 
     return FDivergence(
         "weighted_js", {"pi": pi}, f=f, f_prime=lambda u: pi * np.log(u / (rho + pi * u)),
@@ -580,8 +582,12 @@ def _alpha(alpha=0.5):
         return np.where(u == 0, f_prime_at_zero, L * _relexpm1((a - 1.0) * L))
 
     def conjugate(t):
-        s = 1.0 + (a - 1.0) * t
-        z = t * _rellog1p((a - 1.0) * t)  # log(s) / (a - 1)
+        x = (a - 1.0) * t
+        # s = 1 + (a - 1) t, written as (1 - a)(high - t) for a < 1: exact near the end of dom f*
+        s = (1.0 - a) * (1.0 / (1.0 - a) - t) if a < 1 else 1.0 + x
+        # z = log(s) / (a - 1), continuous at a = 1 through log1p(x)/x for small x
+        with np.errstate(all="ignore"):
+            z = np.where(np.abs(x) < 0.5, t * _rellog1p(x), np.log(s) / (a - 1.0) if a != 1 else t)
         value = z * _relexpm1(a * z)
         # s <= 0 inside dom f* (a > 1, or a < 0 at the closed end): the supremum is the
         # limit u -> 0 (a > 1) or u -> inf (a < 0), both equal to -1/a
