@@ -147,36 +147,26 @@ def _block(P, Q, rp, rq, lo, hi, sp, sq, code, param, f_at_zero, slope_at_infini
     return acc, tot_p, tot_q
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
-def _pair_rows(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
-    """Per output row r: sum_j of the divergence term between P[ip[r]] and Q[iq[r]].
+@njit(cache=True, inline="always")
+def _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity, n_blocks,
+          task, partial, bad_partial):
+    r = task // n_blocks
+    lo = (task % n_blocks) * _BLOCK
+    hi = min(lo + _BLOCK, P.shape[1])
+    acc, tot_p, tot_q = _block(P, Q, ip[r], iq[r], lo, hi, scale_p[ip[r]], scale_q[iq[r]],
+                               code, param, f_at_zero, slope_at_infinity, bad_partial[task])
+    partial[task, 0] = acc
+    partial[task, 1] = tot_p
+    partial[task, 2] = tot_q
 
-    Also returns the raw row totals and counts of (NaN, inf, negative) entries of P and Q.
-    Bins with q = 0 < p contribute p * slope_at_infinity, bins with p = 0 < q contribute
-    q * f_at_zero and empty bins contribute 0; both constants are only touched when needed,
-    so 0 * inf never occurs. Rows are cut into blocks of ``_BLOCK`` bins processed in
-    parallel; the partial sums are added in a fixed order afterwards.
-    """
-    n_rows = ip.shape[0]
-    n_bins = P.shape[1]
-    n_blocks = (n_bins + _BLOCK - 1) // _BLOCK
-    n_tasks = n_rows * n_blocks
-    partial = np.empty((n_tasks, 3))
-    bad_partial = np.zeros((n_tasks, 6), dtype=np.int64)
-    for task in prange(n_tasks):
-        r = task // n_blocks
-        lo = (task % n_blocks) * _BLOCK
-        hi = min(lo + _BLOCK, n_bins)
-        acc, tot_p, tot_q = _block(P, Q, ip[r], iq[r], lo, hi, scale_p[ip[r]], scale_q[iq[r]],
-                                   code, param, f_at_zero, slope_at_infinity, bad_partial[task])
-        partial[task, 0] = acc
-        partial[task, 1] = tot_p
-        partial[task, 2] = tot_q
+
+@njit(cache=True)
+def _reduce_tasks(partial, bad_partial, n_rows, n_blocks):
     out = np.zeros(n_rows)
     sums_p = np.zeros(n_rows)
     sums_q = np.zeros(n_rows)
     bad = np.zeros(6, dtype=np.int64)
-    for task in range(n_tasks):
+    for task in range(partial.shape[0]):
         r = task // n_blocks
         out[r] += partial[task, 0]
         sums_p[r] += partial[task, 1]
@@ -184,6 +174,51 @@ def _pair_rows(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_
         for k in range(6):
             bad[k] += bad_partial[task, k]
     return out, sums_p, sums_q, bad
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def _pair_rows_parallel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero,
+                        slope_at_infinity):
+    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
+    n_tasks = ip.shape[0] * n_blocks
+    partial = np.empty((n_tasks, 3))
+    bad_partial = np.zeros((n_tasks, 6), dtype=np.int64)
+    for task in prange(n_tasks):
+        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
+              n_blocks, task, partial, bad_partial)
+    return _reduce_tasks(partial, bad_partial, ip.shape[0], n_blocks)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _pair_rows_serial(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero,
+                      slope_at_infinity):
+    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
+    n_tasks = ip.shape[0] * n_blocks
+    partial = np.empty((n_tasks, 3))
+    bad_partial = np.zeros((n_tasks, 6), dtype=np.int64)
+    for task in range(n_tasks):
+        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
+              n_blocks, task, partial, bad_partial)
+    return _reduce_tasks(partial, bad_partial, ip.shape[0], n_blocks)
+
+
+#: below this many bins in total, waking the thread pool costs more than it saves
+PARALLEL_MIN_BINS = 1 << 20
+
+
+def _pair_rows(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
+    """Per output row r: sum_j of the divergence term between P[ip[r]] and Q[iq[r]].
+
+    Also returns the raw row totals and counts of (NaN, inf, negative) entries of P and Q.
+    Bins with q = 0 < p contribute p * slope_at_infinity, bins with p = 0 < q contribute
+    q * f_at_zero and empty bins contribute 0; both constants are only touched when needed,
+    so 0 * inf never occurs. Rows are cut into blocks of ``_BLOCK`` bins (processed in
+    parallel for large inputs); the partial sums are added in a fixed order afterwards, so
+    serial and parallel runs give identical results.
+    """
+    big = ip.shape[0] * P.shape[1] >= PARALLEL_MIN_BINS
+    kernel = _pair_rows_parallel if big else _pair_rows_serial
+    return kernel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity)
 
 
 @dataclass

@@ -358,3 +358,22 @@ def test_bad_base(fn):
         fn([0.5, 0.5], [0.5, 0.5], base="2")
     with pytest.raises(ValueError, match="base must be > 0"):
         entropy([0.5, 0.5], base=-2)
+
+
+def test_parallel_and_serial_kernels_agree_exactly(rng, monkeypatch):
+    from divkit import _discrete
+
+    n = 3 * 65536 + 17  # several blocks, the last one partial
+    p = rng.random((2, n))
+    q = rng.random(n)
+    p[0, ::7] = 0.0
+    p /= p.sum(axis=-1, keepdims=True)
+    q /= q.sum()
+    serial = kl(p, q)
+    monkeypatch.setattr(_discrete, "PARALLEL_MIN_BINS", 0)
+    parallel = kl(p, q)
+    assert np.array_equal(serial, parallel)
+    np.testing.assert_allclose(parallel, special.rel_entr(p, q).sum(axis=-1), rtol=1e-12)
+    p[1, n - 1] = np.nan
+    with pytest.raises(ValueError, match=r"^p contains 1 NaN"):
+        kl(p, q)
