@@ -190,7 +190,7 @@ class FDivergence:
 
     # -- the divergence ---------------------------------------------------------------------
 
-    def divergence(self, p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
+    def divergence(self, p, q, axis=-1, *, keepdims=False, normalize=False, atol=SUM_ATOL):
         r"""D_f(p ‖ q) = sum_i q_i f(p_i / q_i) between histograms; see :func:`f_divergence`."""
         keepdims = _d.check_bool(keepdims, "keepdims")
         normalize = _d.check_bool(normalize, "normalize")

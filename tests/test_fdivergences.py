@@ -482,3 +482,24 @@ def test_f_divergence_batches_and_keepdims(rng):
             assert got[i, j] == pytest.approx(
                 naive.naive_f_divergence(p[i, j], q[j], fd.f, fd.f_at_zero, fd.slope_at_infinity))
     assert f_divergence(p.swapaxes(1, 2), q.T, "tv", axis=1, keepdims=True).shape == (4, 1, 3)
+
+
+def test_user_defined_overrides():
+    # alpha just below 1: f(u)/u converges like u^(-1e-3), too slowly to estimate
+    reference = get_f_divergence("alpha", alpha=0.999)
+    guessed = FDivergence.from_function(reference.f)
+    assert guessed.slope_at_infinity == math.inf  # the documented failure of the estimate
+    told = FDivergence.from_function(
+        reference.f, f_prime=reference.f_prime, f_at_zero=reference.f_at_zero,
+        slope_at_infinity=reference.slope_at_infinity, conjugate_domain=reference.conjugate_domain)
+    assert told.slope_at_infinity == reference.slope_at_infinity
+    assert told.conjugate_domain == reference.conjugate_domain
+    us = np.linspace(0.2, 5, 9)
+    np.testing.assert_array_equal(told.f_prime(us), reference.f_prime(us))
+    ts = np.linspace(-3, 2, 11)
+    np.testing.assert_allclose(told.conjugate(ts), reference.conjugate(ts), rtol=1e-8, atol=1e-10)
+    assert told.conjugate(reference.slope_at_infinity + 1) == math.inf
+    p, q = [0.0, 0.4, 0.6], [0.5, 0.5, 0.0]
+    assert told.divergence(p, q) == pytest.approx(reference.divergence(p, q), rel=1e-12)
+    with pytest.raises(ValueError, match="slope_at_infinity must be finite"):
+        FDivergence.from_function(reference.f, slope_at_infinity=np.nan)
