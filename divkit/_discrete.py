@@ -273,8 +273,9 @@ def prepare_pair(p, q, axis=-1, names=("p", "q")) -> PreparedPair:
     for arr, name, orig in ((a, p_name, p), (b, q_name, q)):
         if arr.size == 0:
             raise ValueError(f"{name} is empty (shape {np.shape(orig)})")
-    a = np.moveaxis(a, ax, -1)
-    b = np.moveaxis(b, ax, -1)
+    if ax != ndim - 1:
+        a = np.moveaxis(a, ax, -1)
+        b = np.moveaxis(b, ax, -1)
     n_bins = a.shape[-1]
     batch_shape = tuple(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]))
     if math.prod(batch_shape) == 0:
@@ -289,7 +290,10 @@ def prepare_pair(p, q, axis=-1, names=("p", "q")) -> PreparedPair:
 
 
 def _row_index(own_batch, batch_shape):
-    rows = np.arange(math.prod(own_batch), dtype=np.int64).reshape(own_batch)
+    rows = np.arange(math.prod(own_batch), dtype=np.int64)
+    if tuple(own_batch) == tuple(batch_shape):
+        return rows
+    rows = rows.reshape(own_batch)
     return np.ascontiguousarray(np.broadcast_to(rows, batch_shape).reshape(-1))
 
 
