@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._numba import FASTMATH
-from ._validation import SUM_ATOL, _kind_check, _scan_rows, check_scalar
+from ._validation import _kind_check, _scan_rows, check_scalar
 
 # per-bin term codes understood by ``_pair_rows``
 CODE_KL = 0
@@ -399,4 +399,4 @@ def check_bool(value, name) -> bool:
     return bool(value)
 
 
-__all__ = ["SUM_ATOL"]
+__all__ = ["prepare_pair", "pair_sum", "validated_rows", "finish", "log_base", "check_bool"]

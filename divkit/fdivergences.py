@@ -275,9 +275,9 @@ class FDivergence:
         if abs(f_one) > F_ONE_ATOL:
             raise ValueError(f"f(1) must be 0 (within {F_ONE_ATOL:g}), got {f_one!r}")
         _check_convex(f)
-        f0 = _limit_at_zero(f) if f_at_zero is None else check_scalar_or_inf(f_at_zero, "f_at_zero")
+        f0 = _limit_at_zero(f) if f_at_zero is None else _check_scalar_or_inf(f_at_zero, "f_at_zero")
         slope = (_slope_at_infinity(f) if slope_at_infinity is None
-                 else check_scalar_or_inf(slope_at_infinity, "slope_at_infinity"))
+                 else _check_scalar_or_inf(slope_at_infinity, "slope_at_infinity"))
         if f_prime is None:
             f_prime = _finite_difference(f)
         else:
@@ -304,7 +304,7 @@ class FDivergence:
                    slope_at_infinity=slope, conjugate_is_numerical=numerical)
 
 
-def check_scalar_or_inf(value, name):
+def _check_scalar_or_inf(value, name):
     if isinstance(value, (int, float, np.floating, np.integer)) and value == _INF:
         return _INF
     return check_scalar(value, name)
