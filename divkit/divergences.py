@@ -42,33 +42,61 @@ def _pair(p, q, code, param, f_at_zero, slope, axis, keepdims, normalize, atol, 
     return values, prep
 
 
+_PARAMETERS = """
+    Parameters
+    ----------
+    {inputs}
+    axis : int
+        Axis holding the bins (default: the last).
+    keepdims : bool
+        Keep the reduced axis with length 1.{base}
+    normalize : bool
+        Divide each histogram by its total first instead of requiring totals of 1.
+    atol : float
+        Tolerance on ``|sum - 1|`` when ``normalize`` is false (default ``SUM_ATOL`` = 1e-6).
+
+    Returns
+    -------
+    float or ndarray
+        A Python float for a single pair, otherwise a float64 array of the batch shape.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, for NaN, inf, negative mass, empty input, shapes that do not
+        broadcast or differ in their number of bins, totals off 1 by more than ``atol``.
+    TypeError
+        For complex or non-numeric input and ill-typed keywords.
+"""
+_PAIR = """p, q : array_like
+        Histograms along ``axis`` (non-negative, finite, summing to 1 within ``atol``); the
+        other axes broadcast numpy-style. float32, integer and boolean input is accepted;
+        arithmetic is float64."""
+_SINGLE = """p : array_like
+        Histograms along ``axis`` (non-negative, finite, summing to 1 within ``atol``).
+        float32, integer and boolean input is accepted; arithmetic is float64."""
+_BASE = """
+    base : float, optional
+        Logarithm base (``None``: natural logarithm, nats; ``2``: bits)."""
+
+
+def _document(inputs=_PAIR, base=False):
+    """Fill the shared Parameters/Returns/Raises sections into a docstring's ``{parameters}``."""
+    def decorate(fn):
+        block = _PARAMETERS.format(inputs=inputs, base=_BASE if base else "").strip("\n")
+        fn.__doc__ = fn.__doc__.replace("    {parameters}\n", block + "\n\n")
+        return fn
+    return decorate
+
+
+@_document(base=True)
 def kl(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Kullback-Leibler divergence :math:`KL(p \| q) = \sum_i p_i \log(p_i / q_i)`.
 
     ``0 log(0/q) = 0``; a bin with ``p_i > 0 = q_i`` makes the divergence ``+inf``.
     Equals ``scipy.special.rel_entr(p, q).sum()`` and ``f_divergence(p, q, "kl")``.
 
-    Parameters
-    ----------
-    p, q : array_like
-        Histograms along ``axis`` (non-negative, finite, summing to 1 within ``atol``);
-        the other axes broadcast.
-    axis : int
-        Axis holding the bins.
-    keepdims : bool
-        Keep the reduced axis with length 1.
-    base : float, optional
-        Logarithm base (``None``: natural log, nats; ``2``: bits).
-    normalize : bool
-        Divide each histogram by its total first instead of requiring totals of 1.
-    atol : float
-        Tolerance on ``|sum - 1|`` when ``normalize`` is false.
-
-    Returns
-    -------
-    float or ndarray
-        A Python float for a single pair, otherwise an array of the batch shape.
-
+    {parameters}
     Examples
     --------
     >>> from divkit import kl
@@ -83,14 +111,16 @@ def kl(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_AT
     return _d.finish(values, prep, keepdims)
 
 
+@_document(base=True)
 def js(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Jensen-Shannon divergence :math:`JS(p, q) = \tfrac12 KL(p \| m) + \tfrac12 KL(q \| m)`,
     :math:`m = (p + q)/2`.
 
     The true JS (Lin 1991), in ``[0, log 2]`` nats or ``[0, 1]`` bits with ``base=2``; it is
     the square of scipy's ``jensenshannon`` and equals ``f_divergence(p, q, "js")``. Always
-    finite, also where one histogram has zero mass. Parameters as in :func:`kl`.
+    finite, also where one histogram has zero mass.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import js
@@ -104,13 +134,15 @@ def js(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_AT
     return _d.finish(values, prep, keepdims)
 
 
+@_document(base=True)
 def js_distance(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Jensen-Shannon distance :math:`\sqrt{JS(p, q)}`, a metric (Endres & Schindelin 2003).
 
     What ``scipy.spatial.distance.jensenshannon`` returns (scipy normalises its inputs
     silently; divkit only with ``normalize=True``). In ``[0, sqrt(log 2)]``, or ``[0, 1]`` with
-    ``base=2``. Parameters as in :func:`kl`.
+    ``base=2``.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import js_distance
@@ -122,11 +154,13 @@ def js_distance(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, at
     return _d.finish(np.sqrt(values), prep, keepdims)
 
 
+@_document()
 def tv(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Total variation distance :math:`TV(p, q) = \tfrac12 \sum_i |p_i - q_i|`, in ``[0, 1]``.
 
-    Equals ``f_divergence(p, q, "tv")``. Parameters as in :func:`kl`.
+    Equals ``f_divergence(p, q, "tv")``.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import tv
@@ -137,13 +171,15 @@ def tv(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     return _d.finish(values, prep, keepdims)
 
 
+@_document()
 def squared_hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Squared Hellinger distance :math:`H^2(p, q) = \sum_i (\sqrt{p_i} - \sqrt{q_i})^2 = 2(1 - BC)`.
 
     The f-GAN convention (f(u) = (sqrt u - 1)^2), in ``[0, 2]``; Wikipedia's H^2 is half of it.
     ``BC = sum sqrt(p q)`` is the Bhattacharyya coefficient. Equals
-    ``f_divergence(p, q, "squared_hellinger")``. Parameters as in :func:`kl`.
+    ``f_divergence(p, q, "squared_hellinger")``.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import squared_hellinger
@@ -155,10 +191,12 @@ def squared_hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SU
     return _d.finish(values, prep, keepdims)
 
 
+@_document()
 def hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Hellinger distance :math:`H(p, q) = \sqrt{\sum_i (\sqrt{p_i} - \sqrt{q_i})^2}`, in
     ``[0, sqrt 2]``; a metric. The square root of :func:`squared_hellinger`.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import hellinger
@@ -170,12 +208,14 @@ def hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     return _d.finish(np.sqrt(values), prep, keepdims)
 
 
+@_document()
 def pearson_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Pearson chi-squared divergence :math:`\chi^2_P(p \| q) = \sum_i (p_i - q_i)^2 / q_i`.
 
     f(u) = (u - 1)^2. A bin with ``p_i > 0 = q_i`` gives ``+inf``; ``p_i = q_i = 0`` gives 0.
-    Equals ``f_divergence(p, q, "pearson_chi2")``. Parameters as in :func:`kl`.
+    Equals ``f_divergence(p, q, "pearson_chi2")``.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import pearson_chi2
@@ -186,12 +226,14 @@ def pearson_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATO
     return _d.finish(values, prep, keepdims)
 
 
+@_document()
 def neyman_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Neyman chi-squared divergence :math:`\chi^2_N(p \| q) = \sum_i (p_i - q_i)^2 / p_i`.
 
     f(u) = (1 - u)^2 / u; equals ``pearson_chi2(q, p)``. A bin with ``q_i > 0 = p_i`` gives
-    ``+inf``. Equals ``f_divergence(p, q, "neyman_chi2")``. Parameters as in :func:`kl`.
+    ``+inf``. Equals ``f_divergence(p, q, "neyman_chi2")``.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import neyman_chi2
@@ -202,12 +244,14 @@ def neyman_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL
     return _d.finish(values, prep, keepdims)
 
 
+@_document(base=True)
 def jeffreys(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Jeffreys divergence :math:`J(p, q) = KL(p \| q) + KL(q \| p) = \sum_i (p_i - q_i)\log(p_i/q_i)`.
 
     f(u) = (u - 1) log u; symmetric; ``+inf`` unless p and q have the same support. Equals
-    ``f_divergence(p, q, "jeffreys")``. Parameters as in :func:`kl`.
+    ``f_divergence(p, q, "jeffreys")``.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import jeffreys
@@ -219,12 +263,14 @@ def jeffreys(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=
     return _d.finish(values, prep, keepdims)
 
 
+@_document(base=True)
 def cross_entropy(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Cross entropy :math:`H(p, q) = -\sum_i p_i \log q_i = H(p) + KL(p \| q)`.
 
     Bins with ``p_i = 0`` contribute 0; a bin with ``p_i > 0 = q_i`` gives ``+inf``.
-    Parameters as in :func:`kl`.
+   
 
+    {parameters}
     Examples
     --------
     >>> from divkit import cross_entropy
@@ -236,12 +282,14 @@ def cross_entropy(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, 
     return _d.finish(values, prep, keepdims)
 
 
+@_document(inputs=_SINGLE, base=True)
 def entropy(p, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Shannon entropy :math:`H(p) = -\sum_i p_i \log p_i` (``0 log 0 = 0``).
 
     Unlike ``scipy.stats.entropy`` this never takes a second distribution (use :func:`kl`)
-    and never normalises silently. In ``[0, log n]``. Parameters as in :func:`kl`.
+    and never normalises silently. In ``[0, log n]``.
 
+    {parameters}
     Examples
     --------
     >>> from divkit import entropy
