@@ -84,7 +84,8 @@ def _document(inputs=_PAIR, base=False):
     """Fill the shared Parameters/Returns/Raises sections into a docstring's ``{parameters}``."""
     def decorate(fn):
         block = _PARAMETERS.format(inputs=inputs, base=_BASE if base else "").strip("\n")
-        fn.__doc__ = fn.__doc__.replace("    {parameters}\n", block + "\n\n")
+        if fn.__doc__:  # None under python -OO
+            fn.__doc__ = fn.__doc__.replace("    {parameters}\n", block + "\n\n")
         return fn
     return decorate
 
@@ -93,8 +94,8 @@ def _document(inputs=_PAIR, base=False):
 def kl(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Kullback-Leibler divergence :math:`KL(p \| q) = \sum_i p_i \log(p_i / q_i)`.
 
-    ``0 log(0/q) = 0``; a bin with ``p_i > 0 = q_i`` makes the divergence ``+inf``.
-    Equals ``scipy.special.rel_entr(p, q).sum()`` and ``f_divergence(p, q, "kl")``.
+    Kullback & Leibler (1951). ``0 log(0/q) = 0``; a bin with ``p_i > 0 = q_i`` makes the
+    divergence ``+inf``. Equals ``scipy.special.rel_entr(p, q).sum()`` and ``f_divergence(p, q, "kl")``.
 
     {parameters}
     Examples
@@ -118,7 +119,7 @@ def js(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_AT
 
     The true JS (Lin 1991), in ``[0, log 2]`` nats or ``[0, 1]`` bits with ``base=2``; it is
     the square of scipy's ``jensenshannon`` and equals ``f_divergence(p, q, "js")``. Always
-    finite, also where one histogram has zero mass.
+    finite, also where one histogram has zero mass; JS <= TV log 2 (Lin 1991).
 
     {parameters}
     Examples
@@ -175,7 +176,7 @@ def tv(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
 def squared_hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Squared Hellinger distance :math:`H^2(p, q) = \sum_i (\sqrt{p_i} - \sqrt{q_i})^2 = 2(1 - BC)`.
 
-    The f-GAN convention (f(u) = (sqrt u - 1)^2), in ``[0, 2]``; Wikipedia's H^2 is half of it.
+    Hellinger (1909), in the f-GAN convention (f(u) = (sqrt u - 1)^2), in ``[0, 2]``; Wikipedia's H^2 is half of it.
     ``BC = sum sqrt(p q)`` is the Bhattacharyya coefficient. Equals
     ``f_divergence(p, q, "squared_hellinger")``.
 
@@ -212,7 +213,7 @@ def hellinger(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
 def pearson_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Pearson chi-squared divergence :math:`\chi^2_P(p \| q) = \sum_i (p_i - q_i)^2 / q_i`.
 
-    f(u) = (u - 1)^2. A bin with ``p_i > 0 = q_i`` gives ``+inf``; ``p_i = q_i = 0`` gives 0.
+    Pearson (1900); f(u) = (u - 1)^2. A bin with ``p_i > 0 = q_i`` gives ``+inf``; ``p_i = q_i = 0`` gives 0.
     Equals ``f_divergence(p, q, "pearson_chi2")``.
 
     {parameters}
@@ -230,7 +231,7 @@ def pearson_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATO
 def neyman_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL):
     r"""Neyman chi-squared divergence :math:`\chi^2_N(p \| q) = \sum_i (p_i - q_i)^2 / p_i`.
 
-    f(u) = (1 - u)^2 / u; equals ``pearson_chi2(q, p)``. A bin with ``q_i > 0 = p_i`` gives
+    Neyman (1949); f(u) = (1 - u)^2 / u; equals ``pearson_chi2(q, p)``. A bin with ``q_i > 0 = p_i`` gives
     ``+inf``. Equals ``f_divergence(p, q, "neyman_chi2")``.
 
     {parameters}
@@ -248,7 +249,7 @@ def neyman_chi2(p, q, *, axis=-1, keepdims=False, normalize=False, atol=SUM_ATOL
 def jeffreys(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, atol=SUM_ATOL):
     r"""Jeffreys divergence :math:`J(p, q) = KL(p \| q) + KL(q \| p) = \sum_i (p_i - q_i)\log(p_i/q_i)`.
 
-    f(u) = (u - 1) log u; symmetric; ``+inf`` unless p and q have the same support. Equals
+    Jeffreys (1946); f(u) = (u - 1) log u; symmetric; ``+inf`` unless p and q have the same support. Equals
     ``f_divergence(p, q, "jeffreys")``.
 
     {parameters}
