@@ -14,22 +14,22 @@ value at zero mass: ``f_at_zero`` = f(0) (by continuity, possibly +inf; a bin wi
 contributes q f(0)) and ``slope_at_infinity`` = lim_{u->inf} f(u)/u (the upper end of dom f*;
 a bin with q = 0 < p contributes p times it). Empty bins contribute 0.
 
-=================  ================================  =================================  ====================
-name               f(u)                              f*(t)                              dom f*
-=================  ================================  =================================  ====================
-tv                 |u - 1| / 2                       t                                  [-1/2, 1/2]
-kl                 u log u                           exp(t - 1)                         R
-reverse_kl         -log u                            -1 - log(-t)                       t < 0
-pearson_chi2       (u - 1)^2                         t^2/4 + t                          R
-neyman_chi2        (1 - u)^2 / u                     2 - 2 sqrt(1 - t)                  t <= 1
-squared_hellinger  (sqrt u - 1)^2                    t / (1 - t)                        t < 1
-jeffreys           (u - 1) log u                     W + 1/W + t - 2, W = W0(e^(1-t))   R
-js                 [u log u - (u+1) log((u+1)/2)]/2  -log(2 - e^(2t)) / 2               t < log(2)/2
+=================  ================================  ==================================  ==============
+name               f(u)                              f*(t)                               dom f*
+=================  ================================  ==================================  ==============
+tv                 |u - 1| / 2                       t                                   [-1/2, 1/2]
+kl                 u log u                           exp(t - 1)                          R
+reverse_kl         -log u                            -1 - log(-t)                        t < 0
+pearson_chi2       (u - 1)^2                         t^2/4 + t                           R
+neyman_chi2        (1 - u)^2 / u                     2 - 2 sqrt(1 - t)                   t <= 1
+squared_hellinger  (sqrt u - 1)^2                    t / (1 - t)                         t < 1
+jeffreys           (u - 1) log u                     W + 1/W + t - 2, W = W0(e^(1-t))    R
+js                 [u log u - (u+1) log((u+1)/2)]/2  -log(2 - e^(2t)) / 2                t < log(2)/2
 weighted_js (pi)   pi u log u - m log m,             (1-pi) log((1-pi)/(1-pi e^(t/pi)))  t < -pi log pi
                    m = 1 - pi + pi u
-gan                u log u - (u+1) log(u+1)          -log(1 - e^t)                      t < 0
-alpha (a)          (u^a - 1 - a(u-1)) / (a(a-1))     see below                          see below
-=================  ================================  =================================  ====================
+gan                u log u - (u+1) log(u+1)          -log(1 - e^t)                       t < 0
+alpha (a)          (u^a - 1 - a(u-1)) / (a(a-1))     see below                           see below
+=================  ================================  ==================================  ==============
 
 Activations g_f: tv 0.5 tanh v; kl, pearson_chi2, jeffreys, alpha (a >= 1): v; reverse_kl
 -exp(-v); neyman_chi2, squared_hellinger: 1 - exp(-v); js: (log 2 - log(1 + e^-v))/2;
