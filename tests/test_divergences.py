@@ -371,7 +371,17 @@ def test_parallel_and_serial_kernels_agree_exactly(rng, monkeypatch):
     q /= q.sum()
     serial = kl(p, q)
     monkeypatch.setattr(_discrete, "PARALLEL_MIN_BINS", 0)
+    monkeypatch.setattr(_discrete.numba, "get_num_threads", lambda: 2)
+    calls = []
+    kernel = _discrete._pair_rows_parallel
+
+    def spy(*args):
+        calls.append(1)
+        return kernel(*args)
+
+    monkeypatch.setattr(_discrete, "_pair_rows_parallel", spy)
     parallel = kl(p, q)
+    assert calls  # the parallel kernel really ran
     assert np.array_equal(serial, parallel)
     np.testing.assert_allclose(parallel, special.rel_entr(p, q).sum(axis=-1), rtol=1e-12)
     p[1, n - 1] = np.nan
