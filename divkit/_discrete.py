@@ -112,29 +112,23 @@ _BLOCK = 1 << 16
 
 
 @njit(cache=True, inline="always")
-def _block(P, Q, rp, rq, lo, hi, sp, sq, code, param, f_at_zero, slope_at_infinity, bad):
+def _block(P, Q, rp, rq, lo, hi, sp, sq, code, param, f_at_zero, slope_at_infinity):
+    """Sums over bins lo..hi-1 of one row pair, and flags: 1 if P held NaN, inf or negative
+    values there, 2 if Q did (exact counts are recomputed on the error path only)."""
     acc = 0.0
     tot_p = 0.0
     tot_q = 0.0
+    flags = 0
     for j in range(lo, hi):
         x = np.float64(P[rp, j])
         y = np.float64(Q[rq, j])
         tot_p += x
         tot_q += y
         if not (x >= 0.0 and x < np.inf and y >= 0.0 and y < np.inf):
-            # invalid input: count it, the caller raises after the pass
-            if x != x:
-                bad[0] += 1
-            elif x == np.inf or x == -np.inf:
-                bad[1] += 1
-            elif x < 0.0:
-                bad[2] += 1
-            if y != y:
-                bad[3] += 1
-            elif y == np.inf or y == -np.inf:
-                bad[4] += 1
-            elif y < 0.0:
-                bad[5] += 1
+            if not (x >= 0.0 and x < np.inf):  # NaN fails every comparison
+                flags |= 1
+            if not (y >= 0.0 and y < np.inf):
+                flags |= 2
             continue
         x *= sp
         y *= sq
@@ -145,36 +139,36 @@ def _block(P, Q, rp, rq, lo, hi, sp, sq, code, param, f_at_zero, slope_at_infini
                 acc += x * slope_at_infinity
         elif y > 0.0:
             acc += y * f_at_zero
-    return acc, tot_p, tot_q
+    return acc, tot_p, tot_q, flags
 
 
 @njit(cache=True, inline="always")
 def _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity, n_blocks,
-          task, partial, bad_partial):
+          task, partial, flags):
     r = task // n_blocks
     lo = (task % n_blocks) * _BLOCK
     hi = min(lo + _BLOCK, P.shape[1])
-    acc, tot_p, tot_q = _block(P, Q, ip[r], iq[r], lo, hi, scale_p[ip[r]], scale_q[iq[r]],
-                               code, param, f_at_zero, slope_at_infinity, bad_partial[task])
+    acc, tot_p, tot_q, flag = _block(P, Q, ip[r], iq[r], lo, hi, scale_p[ip[r]],
+                                     scale_q[iq[r]], code, param, f_at_zero, slope_at_infinity)
     partial[task, 0] = acc
     partial[task, 1] = tot_p
     partial[task, 2] = tot_q
+    flags[task] = flag
 
 
 @njit(cache=True)
-def _reduce_tasks(partial, bad_partial, n_rows, n_blocks):
+def _reduce_tasks(partial, flags, n_rows, n_blocks):
     out = np.zeros(n_rows)
     sums_p = np.zeros(n_rows)
     sums_q = np.zeros(n_rows)
-    bad = np.zeros(6, dtype=np.int64)
+    any_flag = 0
     for task in range(partial.shape[0]):
         r = task // n_blocks
         out[r] += partial[task, 0]
         sums_p[r] += partial[task, 1]
         sums_q[r] += partial[task, 2]
-        for k in range(6):
-            bad[k] += bad_partial[task, k]
-    return out, sums_p, sums_q, bad
+        any_flag |= flags[task]
+    return out, sums_p, sums_q, any_flag
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH)
@@ -183,11 +177,11 @@ def _pair_rows_parallel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero,
     n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
     n_tasks = ip.shape[0] * n_blocks
     partial = np.empty((n_tasks, 3))
-    bad_partial = np.zeros((n_tasks, 6), dtype=np.int64)
+    flags = np.zeros(n_tasks, dtype=np.uint8)
     for task in prange(n_tasks):
         _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              n_blocks, task, partial, bad_partial)
-    return _reduce_tasks(partial, bad_partial, ip.shape[0], n_blocks)
+              n_blocks, task, partial, flags)
+    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -196,11 +190,11 @@ def _pair_rows_serial(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero,
     n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
     n_tasks = ip.shape[0] * n_blocks
     partial = np.empty((n_tasks, 3))
-    bad_partial = np.zeros((n_tasks, 6), dtype=np.int64)
+    flags = np.zeros(n_tasks, dtype=np.uint8)
     for task in range(n_tasks):
         _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              n_blocks, task, partial, bad_partial)
-    return _reduce_tasks(partial, bad_partial, ip.shape[0], n_blocks)
+              n_blocks, task, partial, flags)
+    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
 
 
 #: below this many bins in total, waking the thread pool costs more than it saves
@@ -210,7 +204,8 @@ PARALLEL_MIN_BINS = 1 << 20
 def _pair_rows(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
     """Per output row r: sum_j of the divergence term between P[ip[r]] and Q[iq[r]].
 
-    Also returns the raw row totals and counts of (NaN, inf, negative) entries of P and Q.
+    Also returns the raw row totals and a flag word: bit 0 set if P holds NaN, inf or
+    negative values, bit 1 if Q does.
     Bins with q = 0 < p contribute p * slope_at_infinity, bins with p = 0 < q contribute
     q * f_at_zero and empty bins contribute 0; both constants are only touched when needed,
     so 0 * inf never occurs. Rows are cut into blocks of ``_BLOCK`` bins (processed in
@@ -341,13 +336,13 @@ def pair_sum(prep: PreparedPair, code, param, f_at_zero, slope_at_infinity, *, n
     else:
         scale_p = np.ones(prep.P.shape[0])
         scale_q = np.ones(prep.Q.shape[0])
-    out, sums_p, sums_q, bad = _pair_rows(
+    out, sums_p, sums_q, flags = _pair_rows(
         prep.P, prep.Q, prep.ip, prep.iq, scale_p, scale_q,
         int(code), float(param), float(f_at_zero), float(slope_at_infinity),
     )
-    if bad[:3].any():
+    if flags & 1:
         _raise_invalid(prep.P, prep.p_name)
-    if bad[3:].any():
+    if flags & 2:
         _raise_invalid(prep.Q, prep.q_name)
     if not normalize:
         _check_totals(sums_p, prep.p_name, prep.axis_arg, atol)
