@@ -314,13 +314,39 @@ def _check_totals(sums, name, axis_arg, atol):
         )
 
 
+@njit(cache=True)
+def _robust_scales(x):
+    """1 / sum of each row, computed as (1/max) / sum(x/max): finite when the plain total
+    overflows (entries near 1e308)."""
+    n_rows, n_cols = x.shape
+    out = np.empty(n_rows)
+    for r in range(n_rows):
+        m = 0.0
+        for c in range(n_cols):
+            m = max(m, np.float64(x[r, c]))
+        s = 0.0
+        for c in range(n_cols):
+            s += np.float64(x[r, c]) / m
+        out[r] = (1.0 / m) / s
+    return out
+
+
 def _scales(arr2d, name):
     sums, n_nan, n_inf, n_neg = _scan_rows(arr2d)
     if n_nan or n_inf or n_neg:
         _raise_invalid(arr2d, name)
     if np.any(sums <= 0):
         raise ValueError(f"{name} has a histogram of total mass 0: it cannot be normalised")
-    return 1.0 / sums
+    if np.any(sums < _TINY):
+        raise ValueError(
+            f"{name} has a histogram of total mass {float(np.min(sums)):.3g}, below the smallest "
+            "normal float64: its masses have lost precision; rescale it before normalising"
+        )
+    with np.errstate(over="ignore"):
+        scales = 1.0 / sums
+    if not np.all(np.isfinite(sums) & np.isfinite(scales) & (scales > 0)):
+        scales = _robust_scales(arr2d)
+    return scales
 
 
 def check_atol(atol) -> float:
@@ -362,9 +388,7 @@ def validated_rows(prep: PreparedPair, *, normalize, atol):
         if n_nan or n_inf or n_neg:
             _raise_invalid(arr, name)
         if normalize:
-            if np.any(sums <= 0):
-                raise ValueError(f"{name} has a histogram of total mass 0: it cannot be normalised")
-            scales.append(1.0 / sums)
+            scales.append(_scales(arr, name))
         else:
             _check_totals(sums, name, prep.axis_arg, atol)
             scales.append(np.ones_like(sums))

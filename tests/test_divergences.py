@@ -149,6 +149,16 @@ def test_extreme_magnitudes():
     tiny = np.array([1e-300, 3e-300])
     assert kl(big, tiny, normalize=True) == pytest.approx(kl([0.75, 0.25], [0.25, 0.75]), rel=1e-12)
     assert js(tiny, big, normalize=True) == pytest.approx(js([0.25, 0.75], [0.75, 0.25]), rel=1e-12)
+    # totals that overflow are normalised all the same; subnormal totals are refused
+    huge = np.array([1e308, 1e308, 0.0])
+    subnormal = np.array([2e-320, 3e-320, 5e-320])
+    ref = np.array([0.2, 0.3, 0.5])
+    expected = naive.naive_kl([0.5, 0.5, 0.0], ref)
+    assert kl(huge, ref, normalize=True) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="q has a histogram of total mass 1e-319, below the smallest"):
+        kl(huge, subnormal, normalize=True)
+    custom = divkit.FDivergence.from_function(divkit.get_f_divergence("kl").f)
+    assert custom.divergence(huge, ref, normalize=True) == pytest.approx(expected, rel=1e-12)
 
 
 def test_float32_integer_and_bool_inputs(rng):
