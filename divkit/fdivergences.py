@@ -237,6 +237,9 @@ class FDivergence:
             terms[only_p] = P[only_p] * self.slope_at_infinity
             only_q = (P == 0) & (Q > 0)
             terms[only_q] = Q[only_q] * self.f_at_zero
+        if np.isnan(terms).any():
+            raise ValueError(f"f of {self.name!r} returned NaN at some ratios p/q > 0: the "
+                             "divergence is undefined (is f defined on all of (0, inf)?)")
         return terms.sum(axis=-1).reshape(prep.batch_shape)
 
     # -- user-defined generators ------------------------------------------------------------

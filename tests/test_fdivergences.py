@@ -503,3 +503,12 @@ def test_user_defined_overrides():
     assert told.divergence(p, q) == pytest.approx(reference.divergence(p, q), rel=1e-12)
     with pytest.raises(ValueError, match="slope_at_infinity must be finite"):
         FDivergence.from_function(reference.f, slope_at_infinity=np.nan)
+
+
+def test_user_defined_nan_is_an_error_not_a_value():
+    # convex on the grid used to vet it, but undefined beyond u = 1e7
+    custom = FDivergence.from_function(lambda u: np.where(u > 1e7, np.nan, (u - 1.0) ** 2),
+                                       slope_at_infinity=math.inf, name="partial")
+    assert custom.divergence([0.5, 0.5], [0.5, 0.5]) == 0.0
+    with pytest.raises(ValueError, match="f of 'partial' returned NaN"):
+        custom.divergence([1 - 1e-9, 1e-9], [1e-9, 1 - 1e-9])
