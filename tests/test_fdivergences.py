@@ -512,3 +512,31 @@ def test_user_defined_nan_is_an_error_not_a_value():
     assert custom.divergence([0.5, 0.5], [0.5, 0.5]) == 0.0
     with pytest.raises(ValueError, match="f of 'partial' returned NaN"):
         custom.divergence([1 - 1e-9, 1e-9], [1e-9, 1 - 1e-9])
+
+
+@st.composite
+def parametrised_entries(draw):
+    if draw(st.booleans()):
+        return "alpha", {"alpha": draw(st.floats(-3.0, 4.0))}
+    return "weighted_js", {"pi": draw(st.floats(0.01, 0.99))}
+
+
+@settings(max_examples=40)
+@given(entry_=parametrised_entries(), u=st.floats(0.01, 100.0), pair=histogram_pairs())
+def test_drawn_parameters(entry_, u, pair):
+    """Fenchel-Young, the brute-force sup, the activation and D_f for parameters drawn at random."""
+    name, params = entry_
+    fd = entry(name, params)
+    t = fd.f_prime(u)
+    assert fd.f(u) + fd.conjugate(t) == pytest.approx(u * t, rel=1e-9, abs=1e-9)
+
+    def h(x):
+        return t * np.exp(x) - fd.f(np.exp(x))
+    assert fd.conjugate(t) == pytest.approx(max(naive.naive_max(h, -40.0, 12.0), -fd.f(0.0)),
+                                            rel=1e-7, abs=1e-7)
+    assert fd.conjugate_domain.contains(fd.activation(np.linspace(-30, 30, 61))).all()
+    p, q = pair
+    expected = naive.naive_f_divergence(p, q, fd.f, fd.f_at_zero, fd.slope_at_infinity)
+    got = f_divergence(p, q, name, **params)
+    assert got == expected if math.isinf(expected) else got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert got >= -1e-12
