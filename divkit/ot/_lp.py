@@ -36,11 +36,18 @@ _HIGHS_METHODS = ("highs-ds", "highs-ipm", "highs")
 _OPTION_NAMES = ("highs_method", "time_limit", "tolerance", "presolve")
 
 
+#: HiGHS algorithm per formulation, measured at n = m = 1000 (2-D points, one core): on the
+#: primal LP dual simplex takes 18 s and IPM + crossover 35 s; on the dual LP (n m rows) dual
+#: simplex takes 264 s and IPM + crossover 29 s. Crossover makes the IPM answer a vertex, so
+#: the plan stays basic (at most n + m - 1 non-zeros).
+DEFAULT_HIGHS_METHOD = {"highs-primal": "highs-ds", "highs-dual": "highs-ipm"}
+
+
 def _check_options(options: dict, solver: str) -> dict:
     unknown = sorted(set(options) - set(_OPTION_NAMES))
     if unknown:
         raise TypeError(f"{solver} got unknown option(s) {unknown}; accepted: {list(_OPTION_NAMES)}")
-    method = options.get("highs_method", "highs-ds")
+    method = options.get("highs_method", DEFAULT_HIGHS_METHOD[solver])
     if method not in _HIGHS_METHODS:
         raise ValueError(f"highs_method must be one of {list(_HIGHS_METHODS)}, got {method!r}")
     tol = float(options.get("tolerance", HIGHS_TOLERANCE))

@@ -117,7 +117,8 @@ def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OP
         (``total_mass * max|C|`` for costs, ``total_mass`` for masses); otherwise
         :class:`OptimalityError` is raised.
     **options
-        Passed to the solver: ``highs_method`` ("highs-ds" default, "highs-ipm", "highs"),
+        Passed to the solver: ``highs_method`` ("highs-ds", "highs-ipm" or "highs"; the
+        defaults are dual simplex for the primal LP, IPM with crossover for the dual LP),
         ``tolerance`` (HiGHS feasibility tolerances, default 1e-10), ``time_limit`` (s),
         ``presolve``.
 
