@@ -48,9 +48,10 @@ def naive_cost_matrix(x, y, metric="euclidean", p=2.0):
     return C
 
 
-def naive_transport_lp(a, b, C):
+def naive_transport_lp(a, b, C, allowed=None):
     """Optimal transport cost from a dense LP: variable G[i][j] is column i*m + j; one equality
-    row per source (sum_j G_ij = a_i) and per target (sum_i G_ij = b_j), built by loops."""
+    row per source (sum_j G_ij = a_i) and per target (sum_i G_ij = b_j), built by loops.
+    Arcs with ``allowed[i][j]`` false are fixed to zero flow (and their cost ignored)."""
     a = [float(t) for t in a]
     b = [float(t) for t in b]
     C = np.asarray(C, dtype=float)
@@ -61,14 +62,17 @@ def naive_transport_lp(a, b, C):
             A[i, i * m + j] = 1.0
             A[n + j, i * m + j] = 1.0
     # shift and scale the costs into [0, 1] so HiGHS's absolute tolerances are meaningful
-    lo, hi = float(C.min()), float(C.max())
+    allowed = np.ones((n, m), dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
+    live = C[allowed]
+    lo, hi = float(live.min()), float(live.max())
     span = hi - lo if hi > lo else 1.0
-    c = [(C[i, j] - lo) / span for i in range(n) for j in range(m)]
-    res = linprog(c, A_eq=A, b_eq=a + b, bounds=(0, None), method="highs",
+    c = [(C[i, j] - lo) / span if allowed[i, j] else 0.0 for i in range(n) for j in range(m)]
+    bounds = [(0, None) if allowed[i, j] else (0, 0) for i in range(n) for j in range(m)]
+    res = linprog(c, A_eq=A, b_eq=a + b, bounds=bounds, method="highs",
                   options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10})
     assert res.status == 0, res.message
     plan = res.x.reshape(n, m)
-    return sum(plan[i, j] * C[i, j] for i in range(n) for j in range(m))
+    return sum(plan[i, j] * C[i, j] for i in range(n) for j in range(m) if allowed[i, j])
 
 
 def naive_quantile_wasserstein(u, v, u_weights=None, v_weights=None, p=1.0):

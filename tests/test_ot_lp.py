@@ -183,6 +183,59 @@ def test_pot_failure_modes_are_not_shared():
     assert isinstance(res.cost, float)
 
 
+def north_west_corner_support(a, b):
+    """The staircase of arcs from (0, 0) to (n-1, m-1) carrying the north-west-corner plan:
+    a feasible plan lives on it, so forbidding only other arcs keeps the problem feasible."""
+    ra, rb = list(a), list(b)
+    n, m = len(ra), len(rb)
+    support = np.zeros((n, m), dtype=bool)
+    i = j = 0
+    while True:
+        support[i, j] = True
+        move = min(ra[i], rb[j])
+        ra[i] -= move
+        rb[j] -= move
+        if i == n - 1 and j == m - 1:
+            return support
+        if j == m - 1 or (i < n - 1 and ra[i] <= rb[j]):
+            i += 1
+        else:
+            j += 1
+
+
+def test_pot_issue_229_forbidden_entries():
+    """Entries of 1e32 used as forbidden arcs (POT issue 229: POT 0.9.7 returns 88.509...)."""
+    M = np.array([
+        [2.50275352e02, 3.74653218e02, 2.41352736e03, 1e32, 1.51751540e-03],
+        [2.13082030e02, 3.28812836e02, 2.29487946e03, 1e32, 1.37109800e-01],
+        [1.97333083e02, 3.09175848e02, 2.24250550e03, 1e32, 2.46506283e00],
+        [1e32, 1e32, 1e32, 5.26223432e00, 2.5e31],
+        [3.84690152e01, 8.09465684e01, 3.33064175e02, 2.5e31, 0.0],
+    ])
+    a = np.array([0.125, 0.125, 0.125, 0.125, 0.5])
+    expected = naive_transport_lp(a, a, M, allowed=M < 1e30)
+    for method in METHODS:
+        res = emd(a, a, M, method=method)
+        assert abs(res.cost - expected) <= 1e-12 * expected
+        assert np.all(res.dense_plan()[M >= 1e30] == 0)
+        assert res.certificate.dual_infeasibility <= 1e-9 * expected
+
+
+@settings(max_examples=25)
+@given(problems(max_size=20), st.sampled_from([1e20, 1e32, 1e300]))
+def test_forbidden_arcs_next_to_ordinary_costs(problem, big):
+    a, b, C, _ = problem
+    rng = np.random.default_rng(int(C.size))
+    C = rng.random(C.shape)
+    keep = north_west_corner_support(a, b)
+    forbidden = (rng.random(C.shape) < 0.4) & ~keep
+    C[forbidden] = big
+    expected = naive_transport_lp(a, b, C, allowed=~forbidden)
+    for method in METHODS:
+        res = emd(a, b, C, method=method)
+        assert abs(res.cost - expected) <= 1e-9 * max(expected, 1.0)
+
+
 def test_integer_and_duplicate_inputs():
     x = np.array([[0, 0], [0, 0], [1, 1]])
     y = np.array([[0, 0], [1, 1], [1, 1]])
@@ -210,11 +263,16 @@ def test_non_optimal_answer_raises(method, monkeypatch, rng):
     assert info.value.result.certificate.complementary_slackness > 0
 
 
-def test_time_limit_raises_instead_of_returning(rng):
+# (HiGHS's IPM finishes this small problem before it first looks at the clock, so the time
+# limit is exercised on the simplex route only)
+@pytest.mark.parametrize("method, cap", [("highs-primal", {"time_limit": 0.0}),
+                                         ("highs-primal", {"maxiter": 2}),
+                                         ("highs-dual", {"maxiter": 2})])
+def test_stopped_solver_raises_instead_of_returning(method, cap, rng):
     a = np.full(40, 1 / 40)
     C = rng.random((40, 40))
     with pytest.raises(OptimalityError, match="HiGHS stopped without an optimum"):
-        emd(a, a, C, time_limit=0.0)
+        emd(a, a, C, method=method, **cap)
 
 
 # ---------------------------------------------------------------------------------------------

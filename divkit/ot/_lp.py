@@ -33,7 +33,7 @@ from ._result import OptimalityError, OTResult, certify
 HIGHS_TOLERANCE = 1e-10
 
 _HIGHS_METHODS = ("highs-ds", "highs-ipm", "highs")
-_OPTION_NAMES = ("highs_method", "time_limit", "tolerance", "presolve")
+_OPTION_NAMES = ("highs_method", "time_limit", "maxiter", "tolerance", "presolve")
 
 
 #: HiGHS algorithm per formulation, measured at n = m = 1000 (2-D points, one core): on the
@@ -62,6 +62,8 @@ def _check_options(options: dict, solver: str) -> dict:
         highs["ipm_optimality_tolerance"] = max(tol, 1e-12)
     if options.get("time_limit") is not None:
         highs["time_limit"] = float(options["time_limit"])
+    if options.get("maxiter") is not None:
+        highs["maxiter"] = int(options["maxiter"])
     return {"method": method, "options": highs}
 
 

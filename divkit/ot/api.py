@@ -62,6 +62,9 @@ def _validate_problem(a, b, C):
         raise ValueError(f"a has {np.shape(a)[0]} entries but C has {n} rows")
     if b is not None and np.ndim(b) == 1 and np.shape(b)[0] != m:
         raise ValueError(f"b has {np.shape(b)[0]} entries but C has {m} columns")
+    if not np.isfinite(float(C.max()) - float(C.min())):
+        # max - min overflows for costs spanning both signs near the float64 limit
+        raise ValueError("C spans a range larger than the float64 maximum; rescale it")
     a = as_weights(a, n, "a")
     b = as_weights(b, m, "b")
     check_same_mass(a, b, ("a", "b"), rtol=MASS_RTOL)
@@ -69,6 +72,34 @@ def _validate_problem(a, b, C):
     # is exactly feasible and the certificate measures the solver, not the input's rounding.
     b = b * (a.sum() / b.sum())
     return a, b, C
+
+
+#: Costs more than this factor above the median cost (measured from min C) are clipped for a
+#: first solve; see :func:`_solve_clipped`.
+OUTLIER_CLIP_FACTOR = 1e6
+
+
+def _solve_clipped(solve, a, b, C, options):
+    """Solve, resolving ordinary costs exactly even next to huge "forbidden" entries.
+
+    HiGHS works with absolute tolerances on the rescaled costs ``(C - min C) / span``, so next to
+    a few entries of 1e32 (used as forbidden arcs, POT issue 229) every ordinary cost would
+    rescale below 1e-28 and the plan among them would be arbitrary. We first solve with
+    ``C_clip = min(C, min C + K)``, ``K = OUTLIER_CLIP_FACTOR * median(C - min C)``. Since
+    ``C >= C_clip`` entrywise, a plan optimal for ``C_clip`` that puts no mass on a clipped arc
+    is optimal for ``C`` (``<G, C> >= <G, C_clip> >= <G*, C_clip> = <G*, C>``), and the
+    ``C_clip`` potentials stay dual-feasible for ``C``. Otherwise the problem is solved again
+    unclipped (accuracy then relative to ``max|C|``, as the certificate states).
+    """
+    c_min = float(C.min())
+    gap = float(np.median(C - c_min))
+    limit = c_min + OUTLIER_CLIP_FACTOR * gap
+    if gap > 0 and limit < float(C.max()):
+        clipped = C > limit
+        result = solve(a, b, np.minimum(C, limit), **options)
+        if not np.any(result.dense_plan()[clipped] > 0):
+            return result
+    return solve(a, b, C, **options)
 
 
 def _c_transform_zero_mass(C, a, b, f, g):
@@ -120,7 +151,8 @@ def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OP
         Passed to the solver: ``highs_method`` ("highs-ds", "highs-ipm" or "highs"; the
         defaults are dual simplex for the primal LP, IPM with crossover for the dual LP),
         ``tolerance`` (HiGHS feasibility tolerances, default 1e-10), ``time_limit`` (s),
-        ``presolve``.
+        ``maxiter``, ``presolve``. A solver stopped by ``time_limit`` or ``maxiter`` raises
+        :class:`OptimalityError`; it never returns its partial answer as a number.
 
     Returns
     -------
@@ -151,14 +183,15 @@ def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OP
     rows = np.flatnonzero(a > 0)
     cols = np.flatnonzero(b > 0)
     full_support = rows.size == a.size and cols.size == b.size
+    solve = _SOLVERS[name]
     if full_support:
-        reduced = _SOLVERS[name](a, b, C, **options)
+        reduced = _solve_clipped(solve, a, b, C, options)
         plan = reduced.dense_plan()
         f = np.array(reduced.f, dtype=np.float64)
         g = np.array(reduced.g, dtype=np.float64)
     else:
         C_live = np.ascontiguousarray(C[np.ix_(rows, cols)])
-        reduced = _SOLVERS[name](np.ascontiguousarray(a[rows]), np.ascontiguousarray(b[cols]), C_live, **options)
+        reduced = _solve_clipped(solve, np.ascontiguousarray(a[rows]), np.ascontiguousarray(b[cols]), C_live, options)
         plan = np.zeros(C.shape)
         plan[np.ix_(rows, cols)] = reduced.dense_plan()
         f = np.zeros(a.size)

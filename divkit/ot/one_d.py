@@ -94,15 +94,15 @@ def _weighted_merge_sorted(u, cu, v, cv, p):
 
 
 @njit(cache=True, parallel=True)
-def _sliced_columns(px, py, p):
-    # px (n, K), py (m, K): each column sorted; uniform weights
-    K = px.shape[1]
+def _sliced_rows(px, py, p):
+    # px (K, n), py (K, m): row k holds the sorted projections on direction k; uniform weights
+    K = px.shape[0]
     out = np.empty(K)
-    n = px.shape[0]
-    m = py.shape[0]
+    n = px.shape[1]
+    m = py.shape[1]
     for k in prange(K):
-        u = np.ascontiguousarray(px[:, k])
-        v = np.ascontiguousarray(py[:, k])
+        u = px[k]
+        v = py[k]
         if n == m:
             out[k] = _equal_size_sorted(u, v, p)
         else:
@@ -291,19 +291,16 @@ def sliced_wasserstein(
     if aw is not None and bw is not None:
         check_same_mass(aw, bw, ("a", "b"))
     theta = _directions(projections, n_projections, seed, xs.shape[1])
-    px = xs @ theta.T
-    py = ys @ theta.T
+    px = theta @ xs.T  # (K, n): one contiguous row per direction
+    py = theta @ ys.T
     if aw is None and bw is None:
-        px.sort(axis=0)
-        py.sort(axis=0)
-        terms = _sliced_columns(px, py, p)
+        px.sort(axis=1)
+        py.sort(axis=1)
+        terms = _sliced_rows(px, py, p)
     else:
         aw = None if aw is None else aw / aw.sum()
         bw = None if bw is None else bw / bw.sum()
-        terms = np.array(
-            [_wp_power_1d(np.ascontiguousarray(px[:, k]), np.ascontiguousarray(py[:, k]), aw, bw, p)
-             for k in range(theta.shape[0])]
-        )
+        terms = np.array([_wp_power_1d(px[k], py[k], aw, bw, p) for k in range(theta.shape[0])])
     return max(float(terms.mean()), 0.0) ** (1.0 / p)
 
 
