@@ -236,6 +236,21 @@ def test_forbidden_arcs_next_to_ordinary_costs(problem, big):
         assert abs(res.cost - expected) <= 1e-9 * max(expected, 1.0)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_near_ties_far_below_the_cost_range_are_resolved(method):
+    """Two plans whose costs differ by 2e-6 out of 5e5: HiGHS alone (tolerance 1e-10 on costs
+    rescaled to [0, 1]) may return either; the refinement on reduced costs finds the optimum."""
+    u = np.array([189053.38179353, -522748.44148075])
+    v = np.array([-4.13063543e-07, -2.44146738e-06])
+    C = np.abs(np.subtract.outer(u, v))
+    a = np.full(2, 0.5)
+    res = emd(a, a, C, method=method)
+    expected = 0.5 * (C[0, 0] + C[1, 1])  # the monotone (sorted) coupling
+    assert abs(res.cost - expected) <= 1e-15 * expected
+    assert res.certificate.dual_infeasibility <= 1e-15 * expected
+    np.testing.assert_array_equal(res.dense_plan(), np.diag(a))
+
+
 def test_integer_and_duplicate_inputs():
     x = np.array([[0, 0], [0, 0], [1, 1]])
     y = np.array([[0, 0], [1, 1], [1, 1]])
