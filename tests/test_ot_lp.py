@@ -378,6 +378,16 @@ def test_wgan_parallel_segments_exact(n, theta):
     assert wasserstein(x0, xt, p=1, method="highs-dual") == abs(theta)
 
 
+@pytest.mark.parametrize("n", [1, 5, 64])
+def test_demo_segments_give_exact_w1(n):
+    """The points ``divkit demo`` builds (divkit._cli.parallel_segments) give W1 = |theta|."""
+    from divkit._cli import DEMO_THETAS, parallel_segments
+
+    for theta in DEMO_THETAS:
+        x0, x_theta, _, _ = parallel_segments(theta, n)
+        assert wasserstein(x0, x_theta, p=1) == abs(theta)
+
+
 def test_one_dimensional_fast_path_matches_lp(rng):
     x, y = rng.normal(size=17), rng.normal(size=11) + 0.3
     a, b = rng.random(17), rng.random(11)

@@ -31,7 +31,7 @@ from ._result import (
     certify,
     require_optimal,
 )
-from .costs import METRIC_CODES, _metric_code, cost_matrix
+from .costs import _metric_code, cost_matrix
 from .one_d import _wp_power_1d
 
 #: method name -> ``solve(a, b, C, **options) -> OTResult``; inputs are validated float64
@@ -416,4 +416,4 @@ def wasserstein(
     return result
 
 
-__all__ = ["emd", "wasserstein", "kantorovich_rubinstein_potential", "METRIC_CODES"]
+__all__ = ["emd", "wasserstein", "kantorovich_rubinstein_potential"]

@@ -128,8 +128,9 @@ def _wp_power_1d(u, v, u_w, v_w, p: float) -> float:
     n, m = u.shape[0], v.shape[0]
     u_w = np.full(n, 1.0 / n) if u_w is None else u_w
     v_w = np.full(m, 1.0 / m) if v_w is None else v_w
-    iu = np.argsort(u, kind="stable")
-    iv = np.argsort(v, kind="stable")
+    # the order among equal locations does not change the quantile function: no stable sort
+    iu = np.argsort(u)
+    iv = np.argsort(v)
     return float(_weighted_merge_sorted(u[iu], _cumulative(u_w[iu]), v[iv], _cumulative(v_w[iv]), p))
 
 
