@@ -46,6 +46,9 @@ _EXPORTS = {
     "cost_matrix": "divkit.ot",
     "OTResult": "divkit.ot",
     "Certificate": "divkit.ot",
+    "OptimalityError": "divkit.ot",
+    "KRPotential": "divkit.ot",
+    "kantorovich_rubinstein_potential": "divkit.ot",
     # maximum mean discrepancy
     "mmd2": "divkit.mmd",
     "mmd_test": "divkit.mmd",

@@ -7,6 +7,7 @@ with plain loops or dense numpy, and shares no code with divkit itself.
 import math
 
 import numpy as np
+from scipy.optimize import linprog
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +150,101 @@ def gaussian_bhattacharyya(m1, S1, m2, S2):
 # ---------------------------------------------------------------------------------------------
 # optimal transport
 # ---------------------------------------------------------------------------------------------
+
+
+def naive_cost_matrix(x, y, metric="euclidean", p=2.0):
+    """C[i][j] = d(x_i, y_j), one pair at a time."""
+    x = np.atleast_2d(np.asarray(x, dtype=float).T).T if np.ndim(x) == 1 else np.asarray(x, dtype=float)
+    y = np.atleast_2d(np.asarray(y, dtype=float).T).T if np.ndim(y) == 1 else np.asarray(y, dtype=float)
+    C = np.zeros((len(x), len(y)))
+    for i in range(len(x)):
+        for j in range(len(y)):
+            diffs = [abs(float(s) - float(t)) for s, t in zip(x[i], y[j])]
+            if metric == "euclidean":
+                C[i, j] = math.sqrt(sum(t * t for t in diffs))
+            elif metric == "sqeuclidean":
+                C[i, j] = sum(t * t for t in diffs)
+            elif metric == "cityblock":
+                C[i, j] = sum(diffs)
+            elif metric == "chebyshev":
+                C[i, j] = max(diffs)
+            else:
+                C[i, j] = sum(t**p for t in diffs) ** (1.0 / p)
+    return C
+
+
+def naive_transport_lp(a, b, C, allowed=None):
+    """Optimal transport cost from a dense LP: variable G[i][j] is column i*m + j; one equality
+    row per source (sum_j G_ij = a_i) and per target (sum_i G_ij = b_j), built by loops.
+    Arcs with ``allowed[i][j]`` false are fixed to zero flow (and their cost ignored)."""
+    a = [float(t) for t in a]
+    b = [float(t) for t in b]
+    C = np.asarray(C, dtype=float)
+    n, m = len(a), len(b)
+    A = np.zeros((n + m, n * m))
+    for i in range(n):
+        for j in range(m):
+            A[i, i * m + j] = 1.0
+            A[n + j, i * m + j] = 1.0
+    # shift and scale the costs into [0, 1] so HiGHS's absolute tolerances are meaningful
+    allowed = np.ones((n, m), dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
+    live = C[allowed]
+    lo, hi = float(live.min()), float(live.max())
+    span = hi - lo if hi > lo else 1.0
+    c = [(C[i, j] - lo) / span if allowed[i, j] else 0.0 for i in range(n) for j in range(m)]
+    bounds = [(0, None) if allowed[i, j] else (0, 0) for i in range(n) for j in range(m)]
+    res = linprog(c, A_eq=A, b_eq=a + b, bounds=bounds, method="highs",
+                  options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10})
+    assert res.status == 0, res.message
+    plan = res.x.reshape(n, m)
+    return sum(plan[i, j] * C[i, j] for i in range(n) for j in range(m) if allowed[i, j])
+
+
+def naive_quantile_wasserstein(u, v, u_weights=None, v_weights=None, p=1.0):
+    """W_p on the line as int_0^1 |F^-1(t) - G^-1(t)|^p dt, evaluating both quantile functions
+    at the midpoint of every interval between consecutive cumulative-weight breakpoints."""
+    u = [float(t) for t in u]
+    v = [float(t) for t in v]
+    uw = [1.0] * len(u) if u_weights is None else [float(t) for t in u_weights]
+    vw = [1.0] * len(v) if v_weights is None else [float(t) for t in v_weights]
+    su, sv = sum(uw), sum(vw)
+    pu = sorted(zip(u, [w / su for w in uw]))
+    pv = sorted(zip(v, [w / sv for w in vw]))
+
+    def cumulative(pairs):
+        out, acc = [], 0.0
+        for _, w in pairs:
+            acc += w
+            out.append(acc)
+        return out
+
+    cu, cv = cumulative(pu), cumulative(pv)
+
+    def quantile(pairs, cum, t):
+        for (x, _), c in zip(pairs, cum):
+            if t <= c:
+                return x
+        return pairs[-1][0]
+
+    breaks = sorted(set([0.0] + [min(c, 1.0) for c in cu + cv] + [1.0]))
+    total = 0.0
+    for lo, hi in zip(breaks[:-1], breaks[1:]):
+        if hi > lo:
+            t = 0.5 * (lo + hi)
+            total += (hi - lo) * abs(quantile(pu, cu, t) - quantile(pv, cv, t)) ** p
+    return total ** (1.0 / p)
+
+
+def naive_sliced_wasserstein(x, y, directions, p=2.0):
+    """(mean over unit directions of W_p^p of the projections)^(1/p), one direction at a time."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    terms = []
+    for theta in np.asarray(directions, dtype=float):
+        theta = theta / math.sqrt(sum(t * t for t in theta))
+        terms.append(naive_quantile_wasserstein(x @ theta, y @ theta, p=p) ** p)
+    return (sum(terms) / len(terms)) ** (1.0 / p)
+
 
 
 

@@ -4,6 +4,21 @@ Every exact solver returns an :class:`OTResult` carrying an independently comput
 :class:`Certificate` of optimality.
 """
 
-from ._result import Certificate, OptimalityError, OTResult, certify
+from ._result import Certificate, KRPotential, OptimalityError, OTResult, certify
+from .api import emd, kantorovich_rubinstein_potential, wasserstein
+from .costs import cost_matrix
+from .one_d import sliced_wasserstein, wasserstein_1d
 
-__all__ = ["Certificate", "OptimalityError", "OTResult", "certify"]
+__all__ = [
+    "Certificate",
+    "KRPotential",
+    "OptimalityError",
+    "OTResult",
+    "certify",
+    "cost_matrix",
+    "emd",
+    "kantorovich_rubinstein_potential",
+    "sliced_wasserstein",
+    "wasserstein",
+    "wasserstein_1d",
+]

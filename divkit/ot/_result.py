@@ -134,6 +134,9 @@ class OTResult:
     solver: str
     iterations: int = -1
     extra: dict = field(default_factory=dict, repr=False, compare=False)
+    #: Kantorovich–Rubinstein potential (:class:`KRPotential`), set by
+    #: :func:`divkit.wasserstein` for ``p = 1`` and a metric ground cost; None otherwise.
+    kr_potential: object = field(default=None, repr=False, compare=False)
 
     @property
     def dual_value(self) -> float:
@@ -277,4 +280,29 @@ __all__ = [
     "require_optimal",
     "centre_potentials",
     "OPTIMALITY_RTOL",
+    "KRPotential",
 ]
+
+
+@dataclass(frozen=True)
+class KRPotential:
+    """Kantorovich–Rubinstein potential for a metric cost (``p = 1``).
+
+    A function ``phi`` on the support with ``|phi(z) - phi(z')| <= d(z, z')`` and
+    ``W_1 = sum_i a_i phi(x_i) - sum_j b_j phi(y_j)``, obtained as the c-transform
+    ``phi(z) = min_j d(z, y_j) - g_j`` of the optimal LP potential ``g``. It is defined up to an
+    additive constant.
+
+    Attributes
+    ----------
+    phi_x : ndarray of shape (n,)
+        ``phi`` at the source points ``x_i``.
+    phi_y : ndarray of shape (m,)
+        ``phi`` at the target points ``y_j``.
+    value : float
+        ``sum_i a_i phi(x_i) - sum_j b_j phi(y_j)`` (equals ``W_1`` at optimality).
+    """
+
+    phi_x: np.ndarray
+    phi_y: np.ndarray
+    value: float
