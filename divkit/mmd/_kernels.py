@@ -1,0 +1,263 @@
+"""Private numba kernels for MMD: blocked, matrix-free kernel sums and dense kernel blocks.
+
+Every kernel value is ``k = sum_l w_l f(base * s_l)`` where ``base`` is one of three pairwise
+quantities (squared Euclidean distance, L1 distance, or inner product), computed per block of
+``BLOCK x BLOCK`` pairs:
+
+* squared distances of dimension >= ``GEMM_MIN_DIM`` as ``||x||^2 + ||y||^2 - 2 x.y`` with the
+  ``x.y`` block from BLAS (numba's ``np.dot``), clipped at 0 against cancellation; the caller
+  centres the points first so that the norms, and hence the cancellation error, stay small;
+* everything else (low dimension, L1 distances, and the square-root kernels whose derivative
+  at 0 would amplify the cancellation error) from explicit differences, vectorised over the
+  block's columns.
+
+The exponential is evaluated by ``_exp_nonpositive`` (Cody-Waite range reduction plus a
+degree-13 Taylor polynomial, <= 1 ulp-ish against libm in our tests) because libm's ``exp``
+does not vectorise without SVML. Its range reduction relies on exact IEEE rounding, so the
+functions calling it use the ``_EXACT`` flags (no ``reassoc``); sums use divkit's ``FASTMATH``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from divkit._numba import FASTMATH
+
+#: rows and columns per block; two float64 blocks per thread (1 MiB) stay in L2
+BLOCK = 256
+#: smallest dimension for which squared distances go through the GEMM form
+GEMM_MIN_DIM = 4
+
+GAUSSIAN, LAPLACIAN, LAPLACIAN_L2, IMQ, POLYNOMIAL, LINEAR, ENERGY = range(7)
+BASE_SQDIST, BASE_L1, BASE_DOT = range(3)
+
+# contraction into FMAs is harmless; reassociation would undo the exp's range reduction
+_EXACT = {"nsz", "arcp", "contract"}
+
+_SHIFTER = 6755399441055744.0  # 1.5 * 2**52: adding it rounds a double to an integer
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # fdlibm's split of log(2): hi has trailing zero bits
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@njit(cache=True, inline="always")
+def _exp_nonpositive(t):
+    """exp(t) for t <= 0 (including -inf and subnormal results), vectorisable."""
+    if t < -746.0:
+        t = -746.0  # exp(-746) rounds to 0 already
+    shifted = t * _LOG2E + _SHIFTER
+    k_float = shifted - _SHIFTER
+    r = t - k_float * _LN2_HI - k_float * _LN2_LO
+    p = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (
+        1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (
+            1.0 / 3628800 + r * (1.0 / 39916800 + r * (1.0 / 479001600 + r * (
+                1.0 / 6227020800)))))))))))))
+    k = np.int64(k_float)
+    # 2**k in two halves so that results down to the subnormal range stay exact
+    k_half = k >> 1
+    scale_a = np.int64((k_half + 1023) << 52)
+    scale_b = np.int64((k - k_half + 1023) << 52)
+    return p * scale_a.view(np.float64) * scale_b.view(np.float64)
+
+
+@njit(cache=True, fastmath=_EXACT)
+def _apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degree):
+    """out[:n_el] = kernel values from base[:n_el] (see the module docstring)."""
+    if code == POLYNOMIAL:
+        for j in range(n_el):
+            v = gamma * base[j] + coef0
+            acc = 1.0
+            for _ in range(degree):
+                acc *= v
+            out[j] = acc
+        return
+    if code == LINEAR:
+        for j in range(n_el):
+            out[j] = base[j]
+        return
+    if code == ENERGY:
+        for j in range(n_el):
+            out[j] = -np.sqrt(base[j])
+        return
+    for level in range(inv_scales.shape[0]):
+        s = inv_scales[level]
+        w = weights[level]
+        first = level == 0
+        for j in range(n_el):
+            b = base[j]
+            if code == GAUSSIAN or code == LAPLACIAN:
+                # b == 0 tested so that an infinite s (tiny bandwidth) gives exp(0), not NaN
+                v = w * _exp_nonpositive(-(s * b) if b > 0.0 else 0.0)
+            elif code == LAPLACIAN_L2:
+                v = w * _exp_nonpositive(-(s * np.sqrt(b)) if b > 0.0 else 0.0)
+            else:  # IMQ
+                v = w / np.sqrt(1.0 + (s * b if b > 0.0 else 0.0))
+            out[j] = v if first else out[j] + v
+
+
+@njit(cache=True, fastmath=_EXACT)
+def _fill_direct(X, Yt, i0, bi, j0, bj, base_kind, out):
+    """out[i*bj + j] = base(X[i0+i], Y[j0+j]) from explicit differences (Yt = Y transposed)."""
+    d = X.shape[1]
+    for i in range(bi):
+        row = out[i * bj:(i + 1) * bj]
+        for j in range(bj):
+            row[j] = 0.0
+        for k in range(d):
+            xik = X[i0 + i, k]
+            yk = Yt[k, j0:j0 + bj]
+            if base_kind == BASE_L1:
+                for j in range(bj):
+                    row[j] += abs(xik - yk[j])
+            elif base_kind == BASE_SQDIST:
+                for j in range(bj):
+                    t = xik - yk[j]
+                    row[j] += t * t
+            else:
+                for j in range(bj):
+                    row[j] += xik * yk[j]
+
+
+@njit(cache=True, fastmath=_EXACT)
+def _fill_gemm(X, Y, nx, ny, i0, bi, j0, bj, base_kind, zero_diagonal, out):
+    """Like ``_fill_direct`` with the inner products from BLAS (squared distances or dots)."""
+    block = out[:bi * bj].reshape((bi, bj))
+    np.dot(np.ascontiguousarray(X[i0:i0 + bi]), np.ascontiguousarray(Y[j0:j0 + bj]).T, block)
+    if base_kind == BASE_SQDIST:
+        for i in range(bi):
+            row = out[i * bj:(i + 1) * bj]
+            nyb = ny[j0:j0 + bj]
+            nxi = nx[i0 + i]
+            for j in range(bj):
+                v = nxi + nyb[j] - 2.0 * row[j]
+                row[j] = v if v > 0.0 else 0.0
+        if zero_diagonal:
+            for i in range(min(bi, bj)):
+                out[i * bj + i] = 0.0
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _block_sum(kbuf, bi, bj, a, i0, b, j0, weighted):
+    """sum_ij a_i b_j K_ij over one block (plain sum when not weighted)."""
+    total = 0.0
+    if not weighted:
+        for t in range(bi * bj):
+            total += kbuf[t]
+        return total
+    for i in range(bi):
+        row_total = 0.0
+        for j in range(bj):
+            row_total += b[j0 + j] * kbuf[i * bj + j]
+        total += a[i0 + i] * row_total
+    return total
+
+
+@njit(cache=True)
+def _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf):
+    if use_gemm:
+        _fill_gemm(X, Y, nx, ny, i0, bi, j0, bj, base_kind, symmetric and i0 == j0, basebuf)
+    else:
+        _fill_direct(X, Yt, i0, bi, j0, bj, base_kind, basebuf)
+
+
+@njit(cache=True, parallel=True)
+def _kernel_sum(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
+                gamma, coef0, degree, a, b, weighted, n_chunks):
+    """sum_ij a_i b_j k(x_i, y_j) without storing the matrix; ``symmetric`` means Y is X and
+    only blocks on or above the diagonal are evaluated."""
+    n = X.shape[0]
+    m = Y.shape[0]
+    nbi = (n + BLOCK - 1) // BLOCK
+    nbj = (m + BLOCK - 1) // BLOCK
+    n_pairs = nbi * nbj
+    partial = np.zeros(n_chunks)
+    for chunk in prange(n_chunks):
+        basebuf = np.empty(BLOCK * BLOCK)
+        kbuf = np.empty(BLOCK * BLOCK)
+        acc = 0.0
+        for p in range(chunk, n_pairs, n_chunks):
+            bi_idx = p // nbj
+            bj_idx = p % nbj
+            if symmetric and bj_idx < bi_idx:
+                continue
+            i0 = bi_idx * BLOCK
+            j0 = bj_idx * BLOCK
+            bi = min(n, i0 + BLOCK) - i0
+            bj = min(m, j0 + BLOCK) - j0
+            _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
+            _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
+            s = _block_sum(kbuf, bi, bj, a, i0, b, j0, weighted)
+            if symmetric and bj_idx > bi_idx:
+                s *= 2.0  # the mirrored block below the diagonal
+            acc += s
+        partial[chunk] = acc
+    return partial.sum()
+
+
+@njit(cache=True, parallel=True)
+def _kernel_matrix(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
+                   gamma, coef0, degree, out, n_chunks):
+    """out[i, j] = k(x_i, y_j), block by block (mirrored when ``symmetric``)."""
+    n = X.shape[0]
+    m = Y.shape[0]
+    nbi = (n + BLOCK - 1) // BLOCK
+    nbj = (m + BLOCK - 1) // BLOCK
+    n_pairs = nbi * nbj
+    for chunk in prange(n_chunks):
+        basebuf = np.empty(BLOCK * BLOCK)
+        kbuf = np.empty(BLOCK * BLOCK)
+        for p in range(chunk, n_pairs, n_chunks):
+            bi_idx = p // nbj
+            bj_idx = p % nbj
+            if symmetric and bj_idx < bi_idx:
+                continue
+            i0 = bi_idx * BLOCK
+            j0 = bj_idx * BLOCK
+            bi = min(n, i0 + BLOCK) - i0
+            bj = min(m, j0 + BLOCK) - j0
+            _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
+            _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
+            for i in range(bi):
+                for j in range(bj):
+                    out[i0 + i, j0 + j] = kbuf[i * bj + j]
+            if symmetric and bj_idx > bi_idx:
+                for i in range(bi):
+                    for j in range(bj):
+                        out[j0 + j, i0 + i] = kbuf[i * bj + j]
+
+
+@njit(cache=True)
+def _paired_base(X, Y, base_kind):
+    """base(x_i, y_i) for each row i, from explicit differences."""
+    n, d = X.shape
+    out = np.zeros(n)
+    for i in range(n):
+        acc = 0.0
+        for k in range(d):
+            if base_kind == BASE_L1:
+                acc += abs(X[i, k] - Y[i, k])
+            elif base_kind == BASE_SQDIST:
+                t = X[i, k] - Y[i, k]
+                acc += t * t
+            else:
+                acc += X[i, k] * Y[i, k]
+        out[i] = acc
+    return out
+
+
+@njit(cache=True)
+def _pairwise_sqdist_upper(Z):
+    """Squared distances of the distinct pairs i < j of Z's rows, flattened."""
+    n, d = Z.shape
+    out = np.empty(n * (n - 1) // 2)
+    t = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            acc = 0.0
+            for k in range(d):
+                diff = Z[i, k] - Z[j, k]
+                acc += diff * diff
+            out[t] = acc
+            t += 1
+    return out
