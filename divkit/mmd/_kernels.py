@@ -161,70 +161,86 @@ def _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm
         _fill_direct(X, Yt, i0, bi, j0, bj, base_kind, basebuf)
 
 
-@njit(cache=True, parallel=True)
-def _kernel_sum(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
-                gamma, coef0, degree, a, b, weighted, n_chunks):
-    """sum_ij a_i b_j k(x_i, y_j) without storing the matrix; ``symmetric`` means Y is X and
-    only blocks on or above the diagonal are evaluated."""
+@njit(cache=True)
+def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
+                      weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks):
+    """Blocks ``chunk, chunk + n_chunks, ...`` of sum_ij a_i b_j k(x_i, y_j); ``symmetric``
+    means Y is X and only blocks on or above the diagonal are evaluated."""
     n = X.shape[0]
     m = Y.shape[0]
     nbi = (n + BLOCK - 1) // BLOCK
     nbj = (m + BLOCK - 1) // BLOCK
-    n_pairs = nbi * nbj
+    basebuf = np.empty(BLOCK * BLOCK)
+    kbuf = np.empty(BLOCK * BLOCK)
+    acc = 0.0
+    for p in range(chunk, nbi * nbj, n_chunks):
+        bi_idx = p // nbj
+        bj_idx = p % nbj
+        if symmetric and bj_idx < bi_idx:
+            continue
+        i0 = bi_idx * BLOCK
+        j0 = bj_idx * BLOCK
+        bi = min(n, i0 + BLOCK) - i0
+        bj = min(m, j0 + BLOCK) - j0
+        _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
+        _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
+        s = _block_sum(kbuf, bi, bj, a, i0, b, j0, weighted)
+        if symmetric and bj_idx > bi_idx:
+            s *= 2.0  # the mirrored block below the diagonal
+        acc += s
+    return acc
+
+
+@njit(cache=True, parallel=True)
+def _kernel_sum(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
+                gamma, coef0, degree, a, b, weighted, n_chunks):
+    """sum_ij a_i b_j k(x_i, y_j) without storing the matrix, blocks spread over threads."""
     partial = np.zeros(n_chunks)
     for chunk in prange(n_chunks):
-        basebuf = np.empty(BLOCK * BLOCK)
-        kbuf = np.empty(BLOCK * BLOCK)
-        acc = 0.0
-        for p in range(chunk, n_pairs, n_chunks):
-            bi_idx = p // nbj
-            bj_idx = p % nbj
-            if symmetric and bj_idx < bi_idx:
-                continue
-            i0 = bi_idx * BLOCK
-            j0 = bj_idx * BLOCK
-            bi = min(n, i0 + BLOCK) - i0
-            bj = min(m, j0 + BLOCK) - j0
-            _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
-            _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
-            s = _block_sum(kbuf, bi, bj, a, i0, b, j0, weighted)
-            if symmetric and bj_idx > bi_idx:
-                s *= 2.0  # the mirrored block below the diagonal
-            acc += s
-        partial[chunk] = acc
+        partial[chunk] = _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm,
+                                           code, inv_scales, weights, gamma, coef0, degree, a, b,
+                                           weighted, chunk, n_chunks)
     return partial.sum()
+
+
+@njit(cache=True)
+def _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
+                         weights, gamma, coef0, degree, out, chunk, n_chunks):
+    """Blocks ``chunk, chunk + n_chunks, ...`` of out[i, j] = k(x_i, y_j) (mirrored when
+    ``symmetric``)."""
+    n = X.shape[0]
+    m = Y.shape[0]
+    nbi = (n + BLOCK - 1) // BLOCK
+    nbj = (m + BLOCK - 1) // BLOCK
+    basebuf = np.empty(BLOCK * BLOCK)
+    kbuf = np.empty(BLOCK * BLOCK)
+    for p in range(chunk, nbi * nbj, n_chunks):
+        bi_idx = p // nbj
+        bj_idx = p % nbj
+        if symmetric and bj_idx < bi_idx:
+            continue
+        i0 = bi_idx * BLOCK
+        j0 = bj_idx * BLOCK
+        bi = min(n, i0 + BLOCK) - i0
+        bj = min(m, j0 + BLOCK) - j0
+        _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
+        _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
+        for i in range(bi):
+            for j in range(bj):
+                out[i0 + i, j0 + j] = kbuf[i * bj + j]
+        if symmetric and bj_idx > bi_idx:
+            for i in range(bi):
+                for j in range(bj):
+                    out[j0 + j, i0 + i] = kbuf[i * bj + j]
 
 
 @njit(cache=True, parallel=True)
 def _kernel_matrix(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
                    gamma, coef0, degree, out, n_chunks):
-    """out[i, j] = k(x_i, y_j), block by block (mirrored when ``symmetric``)."""
-    n = X.shape[0]
-    m = Y.shape[0]
-    nbi = (n + BLOCK - 1) // BLOCK
-    nbj = (m + BLOCK - 1) // BLOCK
-    n_pairs = nbi * nbj
+    """Dense kernel matrix into ``out``, blocks spread over threads."""
     for chunk in prange(n_chunks):
-        basebuf = np.empty(BLOCK * BLOCK)
-        kbuf = np.empty(BLOCK * BLOCK)
-        for p in range(chunk, n_pairs, n_chunks):
-            bi_idx = p // nbj
-            bj_idx = p % nbj
-            if symmetric and bj_idx < bi_idx:
-                continue
-            i0 = bi_idx * BLOCK
-            j0 = bj_idx * BLOCK
-            bi = min(n, i0 + BLOCK) - i0
-            bj = min(m, j0 + BLOCK) - j0
-            _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
-            _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
-            for i in range(bi):
-                for j in range(bj):
-                    out[i0 + i, j0 + j] = kbuf[i * bj + j]
-            if symmetric and bj_idx > bi_idx:
-                for i in range(bi):
-                    for j in range(bj):
-                        out[j0 + j, i0 + i] = kbuf[i * bj + j]
+        _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
+                             weights, gamma, coef0, degree, out, chunk, n_chunks)
 
 
 @njit(cache=True)

@@ -288,6 +288,14 @@ def _prepare_direct(X, Y):
     return _Prepared(X, Y, np.ascontiguousarray(Y.T), np.empty(0), np.empty(0), False)
 
 
+#: below this many kernel evaluations one thread is faster than waking the thread pool
+PARALLEL_MIN_PAIRS = 4 * _k.BLOCK * _k.BLOCK
+
+
+def _threads_for(n_pairs: int) -> int:
+    return 1 if n_pairs < PARALLEL_MIN_PAIRS else numba.get_num_threads()
+
+
 def kernel_sum(spec: KernelSpec, X, Y=None, a=None, b=None) -> float:
     """sum_ij a_i b_j k(x_i, y_j) (a, b default to ones); ``Y=None`` means Y is X."""
     symmetric = Y is None
@@ -296,11 +304,13 @@ def kernel_sum(spec: KernelSpec, X, Y=None, a=None, b=None) -> float:
     if weighted and b is None:
         b = a
     ones = np.empty(0)
-    return float(_k._kernel_sum(
-        prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.base_kind, prep.use_gemm,
-        spec.code, spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0, spec.degree,
-        a if weighted else ones, b if weighted else ones, weighted, numba.get_num_threads(),
-    ))
+    args = (prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.base_kind, prep.use_gemm,
+            spec.code, spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0, spec.degree,
+            a if weighted else ones, b if weighted else ones, weighted)
+    n_threads = _threads_for(prep.X.shape[0] * prep.Y.shape[0])
+    if n_threads == 1:
+        return float(_k._kernel_sum_chunk(*args, 0, 1))
+    return float(_k._kernel_sum(*args, n_threads))
 
 
 def kernel_matrix(spec: KernelSpec, X, Y=None) -> np.ndarray:
@@ -308,11 +318,14 @@ def kernel_matrix(spec: KernelSpec, X, Y=None) -> np.ndarray:
     symmetric = Y is None
     prep = _prepare(spec, X, X if symmetric else Y)
     out = np.empty((prep.X.shape[0], prep.Y.shape[0]))
-    _k._kernel_matrix(
-        prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.base_kind, prep.use_gemm,
-        spec.code, spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0, spec.degree,
-        out, numba.get_num_threads(),
-    )
+    args = (prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.base_kind, prep.use_gemm,
+            spec.code, spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0, spec.degree,
+            out)
+    n_threads = _threads_for(out.size)
+    if n_threads == 1:
+        _k._kernel_matrix_chunk(*args, 0, 1)
+    else:
+        _k._kernel_matrix(*args, n_threads)
     return out
 
 
