@@ -24,7 +24,7 @@ from numba import njit, prange
 
 from divkit._numba import FASTMATH
 
-#: rows and columns per block; two float64 blocks per thread (1 MiB) stay in L2
+#: rows and columns per block; one float64 block of inner products per thread (512 KiB)
 BLOCK = 256
 #: smallest dimension for which squared distances go through the GEMM form
 GEMM_MIN_DIM = 4
@@ -96,82 +96,75 @@ def _apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degr
             out[j] = v if first else out[j] + v
 
 
-@njit(cache=True, fastmath=_EXACT)
-def _fill_direct(X, Yt, i0, bi, j0, bj, base_kind, out):
-    """out[i*bj + j] = base(X[i0+i], Y[j0+j]) from explicit differences (Yt = Y transposed)."""
-    d = X.shape[1]
-    for i in range(bi):
-        row = out[i * bj:(i + 1) * bj]
-        for j in range(bj):
-            row[j] = 0.0
-        for k in range(d):
-            xik = X[i0 + i, k]
-            yk = Yt[k, j0:j0 + bj]
-            if base_kind == BASE_L1:
-                for j in range(bj):
-                    row[j] += abs(xik - yk[j])
-            elif base_kind == BASE_SQDIST:
-                for j in range(bj):
-                    t = xik - yk[j]
-                    row[j] += t * t
-            else:
-                for j in range(bj):
-                    row[j] += xik * yk[j]
-
-
-@njit(cache=True, fastmath=_EXACT)
-def _fill_gemm(X, Y, nx, ny, i0, bi, j0, bj, base_kind, zero_diagonal, out):
-    """Like ``_fill_direct`` with the inner products from BLAS (squared distances or dots)."""
-    block = out[:bi * bj].reshape((bi, bj))
+@njit(cache=True)
+def _gemm_block(X, Y, i0, bi, j0, bj, gbuf):
+    """gbuf[i*bj + j] = <x_{i0+i}, y_{j0+j}> for the whole block, by BLAS."""
+    block = gbuf[:bi * bj].reshape((bi, bj))
     np.dot(np.ascontiguousarray(X[i0:i0 + bi]), np.ascontiguousarray(Y[j0:j0 + bj]).T, block)
-    if base_kind == BASE_SQDIST:
-        for i in range(bi):
-            row = out[i * bj:(i + 1) * bj]
-            nyb = ny[j0:j0 + bj]
+
+
+@njit(cache=True, fastmath=_EXACT)
+def _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row):
+    """row[j] = base(x_{i0+i}, y_{j0+j}) for j < bj: from the GEMM block (squared distances
+    as ||x||^2 + ||y||^2 - 2 x.y clipped at 0, exact 0 on the diagonal of a symmetric
+    problem) or from explicit differences (Yt = Y transposed, contiguous per coordinate)."""
+    if use_gemm:
+        g = gbuf[i * bj:(i + 1) * bj]
+        if base_kind == BASE_SQDIST:
             nxi = nx[i0 + i]
+            nyb = ny[j0:j0 + bj]
             for j in range(bj):
-                v = nxi + nyb[j] - 2.0 * row[j]
+                v = nxi + nyb[j] - 2.0 * g[j]
                 row[j] = v if v > 0.0 else 0.0
-        if zero_diagonal:
-            for i in range(min(bi, bj)):
-                out[i * bj + i] = 0.0
+            if symmetric and i0 == j0 and i < bj:
+                row[i] = 0.0
+        else:
+            for j in range(bj):
+                row[j] = g[j]
+        return
+    for j in range(bj):
+        row[j] = 0.0
+    for k in range(X.shape[1]):
+        xik = X[i0 + i, k]
+        yk = Yt[k, j0:j0 + bj]
+        if base_kind == BASE_L1:
+            for j in range(bj):
+                row[j] += abs(xik - yk[j])
+        elif base_kind == BASE_SQDIST:
+            for j in range(bj):
+                t = xik - yk[j]
+                row[j] += t * t
+        else:
+            for j in range(bj):
+                row[j] += xik * yk[j]
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _block_sum(kbuf, bi, bj, a, i0, b, j0, weighted):
-    """sum_ij a_i b_j K_ij over one block (plain sum when not weighted)."""
+def _row_sum(krow, bj, b, j0, weighted):
+    """sum_j b_j krow[j] (plain sum when not weighted)."""
     total = 0.0
-    if not weighted:
-        for t in range(bi * bj):
-            total += kbuf[t]
-        return total
-    for i in range(bi):
-        row_total = 0.0
+    if weighted:
         for j in range(bj):
-            row_total += b[j0 + j] * kbuf[i * bj + j]
-        total += a[i0 + i] * row_total
-    return total
-
-
-@njit(cache=True)
-def _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf):
-    if use_gemm:
-        _fill_gemm(X, Y, nx, ny, i0, bi, j0, bj, base_kind, symmetric and i0 == j0, basebuf)
+            total += b[j0 + j] * krow[j]
     else:
-        _fill_direct(X, Yt, i0, bi, j0, bj, base_kind, basebuf)
+        for j in range(bj):
+            total += krow[j]
+    return total
 
 
 @njit(cache=True)
 def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
                       weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks):
     """Blocks ``chunk, chunk + n_chunks, ...`` of sum_ij a_i b_j k(x_i, y_j); ``symmetric``
-    means Y is X and only blocks on or above the diagonal are evaluated."""
+    means Y is X and only blocks on or above the diagonal are evaluated. Rows of a block are
+    finished one at a time (base, kernel, sum) while they sit in L1."""
     n = X.shape[0]
     m = Y.shape[0]
     nbi = (n + BLOCK - 1) // BLOCK
     nbj = (m + BLOCK - 1) // BLOCK
-    basebuf = np.empty(BLOCK * BLOCK)
-    kbuf = np.empty(BLOCK * BLOCK)
+    gbuf = np.empty(BLOCK * BLOCK if use_gemm else 0)
+    row = np.empty(BLOCK)
+    krow = np.empty(BLOCK)
     acc = 0.0
     for p in range(chunk, nbi * nbj, n_chunks):
         bi_idx = p // nbj
@@ -182,9 +175,14 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
         j0 = bj_idx * BLOCK
         bi = min(n, i0 + BLOCK) - i0
         bj = min(m, j0 + BLOCK) - j0
-        _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
-        _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
-        s = _block_sum(kbuf, bi, bj, a, i0, b, j0, weighted)
+        if use_gemm:
+            _gemm_block(X, Y, i0, bi, j0, bj, gbuf)
+        s = 0.0
+        for i in range(bi):
+            _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row)
+            _apply_kernel(row, krow, bj, code, inv_scales, weights, gamma, coef0, degree)
+            r = _row_sum(krow, bj, b, j0, weighted)
+            s += a[i0 + i] * r if weighted else r
         if symmetric and bj_idx > bi_idx:
             s *= 2.0  # the mirrored block below the diagonal
         acc += s
@@ -212,8 +210,8 @@ def _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code,
     m = Y.shape[0]
     nbi = (n + BLOCK - 1) // BLOCK
     nbj = (m + BLOCK - 1) // BLOCK
-    basebuf = np.empty(BLOCK * BLOCK)
-    kbuf = np.empty(BLOCK * BLOCK)
+    gbuf = np.empty(BLOCK * BLOCK if use_gemm else 0)
+    row = np.empty(BLOCK)
     for p in range(chunk, nbi * nbj, n_chunks):
         bi_idx = p // nbj
         bj_idx = p % nbj
@@ -223,15 +221,15 @@ def _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code,
         j0 = bj_idx * BLOCK
         bi = min(n, i0 + BLOCK) - i0
         bj = min(m, j0 + BLOCK) - j0
-        _fill_block(X, Y, Yt, nx, ny, i0, bi, j0, bj, symmetric, base_kind, use_gemm, basebuf)
-        _apply_kernel(basebuf, kbuf, bi * bj, code, inv_scales, weights, gamma, coef0, degree)
+        if use_gemm:
+            _gemm_block(X, Y, i0, bi, j0, bj, gbuf)
         for i in range(bi):
-            for j in range(bj):
-                out[i0 + i, j0 + j] = kbuf[i * bj + j]
-        if symmetric and bj_idx > bi_idx:
-            for i in range(bi):
+            _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row)
+            krow = out[i0 + i, j0:j0 + bj]
+            _apply_kernel(row, krow, bj, code, inv_scales, weights, gamma, coef0, degree)
+            if symmetric and bj_idx > bi_idx:
                 for j in range(bj):
-                    out[j0 + j, i0 + i] = kbuf[i * bj + j]
+                    out[j0 + j, i0 + i] = krow[j]
 
 
 @njit(cache=True, parallel=True)
