@@ -119,6 +119,10 @@ def run_child(threads, *args):
         env[var] = str(threads)
     # the GEMM blocks inside divkit's kernels are small: parallelism comes from numba threads
     env["OPENBLAS_NUM_THREADS"] = "1"
+    # GNU OpenMP workers spin between parallel regions by default; on an oversubscribed shared
+    # machine that steals the core the main thread needs (measured: 2 threads 8x slower than 1
+    # at n=1000). Passive waiting is what a shared machine needs; the choice is reported.
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     out = subprocess.run([sys.executable, __file__, "--child", *map(str, args)], env=env,
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -171,6 +175,8 @@ def main():
                 title="\nmmd_test permutation test (pooled kernel matrix computed once)")
     write_json("mmd_quick" if args.quick else "mmd", {
         "problem": {"d": DIM, "sigma": SIGMA, "kernel": "gaussian", "estimator": "unbiased"},
+        "env": {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+                "OPENBLAS_NUM_THREADS": "1", "load_average": os.getloadavg()},
         "timing": rows, "memory": memory, "permutations": perms})
     try:
         import matplotlib
