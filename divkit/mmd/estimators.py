@@ -15,27 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from divkit._validation import SUM_ATOL, as_float_array, as_weights
+from divkit._validation import SUM_ATOL, as_weights
 from divkit.mmd.kernels import (
     MEDIAN_MAX_POINTS,
     KernelSpec,
-    _as_sample,
+    _as_sample_pair,
     kernel_sum,
     paired_kernel,
     resolve_kernel,
 )
 
 ESTIMATORS = ("unbiased", "biased", "linear")
-
-
-def _as_sample_pair(x, y):
-    X = _as_sample(x, "x")
-    Y = _as_sample(y, "y")
-    if X.shape[1] != Y.shape[1]:
-        raise ValueError(
-            f"x and y must have the same dimension: x has d={X.shape[1]}, y has d={Y.shape[1]}"
-        )
-    return X, Y
 
 
 def _check_estimator(estimator) -> str:

@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from divkit._validation import as_float_array, as_seed_generator, check_int, check_scalar
+from divkit._validation import (
+    as_float_array,
+    as_points,
+    as_seed_generator,
+    check_int,
+    check_scalar,
+)
 from divkit.mmd import _kernels as _k
 
 #: kernel name -> integer code understood by the numba kernels
@@ -156,10 +162,8 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) 
     >>> round(median_bandwidth([0.0, 1.0, 3.0]), 6)  # median of {1, 9, 4} is 4: sqrt(4/2)
     1.414214
     """
-    from divkit.mmd.estimators import _as_sample_pair
-
     if y is None:
-        X = _as_sample(x, "x")
+        X = as_points(x, "x")
         Z = X
     else:
         X, Y = _as_sample_pair(x, y)
@@ -179,13 +183,15 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) 
     return float(np.sqrt(med / 2.0))
 
 
-def _as_sample(x, name: str) -> np.ndarray:
-    arr = as_float_array(x, name, ndim=(1, 2))
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.shape[1] == 0:
-        raise ValueError(f"{name} has points of dimension 0 (shape {arr.shape})")
-    return arr
+def _as_sample_pair(x, y):
+    """Both samples as float64 (n, d) arrays of the same dimension d."""
+    X = as_points(x, "x")
+    Y = as_points(y, "y")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"x and y must have the same dimension: x has d={X.shape[1]}, y has d={Y.shape[1]}"
+        )
+    return X, Y
 
 
 def resolve_kernel(
@@ -219,6 +225,8 @@ def resolve_kernel(
         deg = check_int(degree, "degree", low=1)
         return KernelSpec(kernel, gamma=g, coef0=c, degree=deg)
 
+    if isinstance(bandwidth, np.ndarray) and bandwidth.ndim == 0:
+        bandwidth = bandwidth.item()
     if isinstance(bandwidth, str):
         if bandwidth != "median":
             raise ValueError(f"bandwidth must be a positive number, a list of them or 'median', "

@@ -8,13 +8,8 @@ import numpy as np
 from scipy.special import ndtr
 
 from divkit._validation import as_seed_generator, check_int
-from divkit.mmd.estimators import (
-    _as_sample_pair,
-    _check_estimator,
-    _check_sizes,
-    _linear_terms,
-)
-from divkit.mmd.kernels import MEDIAN_MAX_POINTS, kernel_matrix, resolve_kernel
+from divkit.mmd.estimators import _check_estimator, _check_sizes, _linear_terms
+from divkit.mmd.kernels import MEDIAN_MAX_POINTS, _as_sample_pair, kernel_matrix, resolve_kernel
 
 #: default memory budget (bytes) for the pooled kernel matrix and the permutation buffers
 MEMORY_BUDGET = 512 * 2**20
