@@ -357,3 +357,23 @@ def test_exp_kernel_accuracy_including_subnormals():
     normal = ref > np.finfo(float).tiny
     np.testing.assert_allclose(out[normal], ref[normal], rtol=4e-16)
     np.testing.assert_allclose(out[~normal], ref[~normal], rtol=1e-10, atol=1e-322)
+
+
+@pytest.mark.parametrize("kernel,kw", [KERNEL_CASES[1], KERNEL_CASES[2], KERNEL_CASES[5],
+                                       KERNEL_CASES[8]])
+def test_parallel_blocked_path_matches_naive(kernel, kw, monkeypatch):
+    # force the multi-threaded kernels (normally reserved for large problems) on multi-block data
+    from divkit.mmd import kernels
+
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_PAIRS", 0)
+    X, Y = samples(13, 530, 270, 5, shift=0.3)
+    args = naive_args(kernel, kw)
+    for estimator in ("unbiased", "biased"):
+        got = mmd2(X, Y, kernel, estimator=estimator, **kw)
+        assert_close_to_naive(got, naive_mmd2(X, Y, estimator, **args), X, Y, args)
+    spec = kernels.resolve_kernel(kernel, kw.get("bandwidth", 1.0), X, Y,
+                                  kernel_weights=kw.get("kernel_weights"))
+    np.testing.assert_allclose(kernels.kernel_matrix(spec, X), naive_kernel_matrix(X, X, **args),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(kernels.kernel_matrix(spec, X, Y),
+                               naive_kernel_matrix(X, Y, **args), rtol=1e-12, atol=1e-12)
