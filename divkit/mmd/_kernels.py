@@ -43,7 +43,12 @@ _LN2_LO = 1.90821492927058770002e-10
 
 @njit(cache=True, inline="always")
 def _exp_nonpositive(t):
-    """exp(t) for t <= 0 (including -inf and subnormal results), vectorisable."""
+    """exp(t) for t <= 0 (including -inf and subnormal results), vectorisable.
+
+    Inlined at the numba level, so it compiles with its caller's fast-math flags: call it only
+    from functions using ``_EXACT`` (with ``reassoc`` LLVM folds ``(t*log2e + S) - S`` to
+    ``t*log2e`` and the result is wrong; the tests would catch it).
+    """
     if t < -746.0:
         t = -746.0  # exp(-746) rounds to 0 already
     shifted = t * _LOG2E + _SHIFTER
