@@ -86,14 +86,6 @@ def _permutation_test(spec, X, Y, estimator, n_permutations, rng, memory_budget,
     batch = int(min(_MAX_BATCH, max(1, left // (16 * N)), n_permutations + 1))
     panel = N if full else int(max(1, min(N, left // 2 // (8 * N))))
 
-    labels = np.empty((n_permutations + 1, N), dtype=np.bool_)
-    labels[0, :n] = True  # the observed split first
-    labels[0, n:] = False
-    for b in range(1, n_permutations + 1):
-        perm = rng.permutation(N)
-        labels[b, perm[:n]] = True
-        labels[b, perm[n:]] = False
-
     K = kernel_matrix(spec, Z) if full else None
     row_sums = K.sum(axis=1) if full else None
     stats = np.empty(n_permutations + 1)
@@ -105,7 +97,15 @@ def _permutation_test(spec, X, Y, estimator, n_permutations, rng, memory_budget,
             raise ImportError("progress=True needs tqdm (pip install tqdm)") from exc
         starts = tqdm(starts, desc="mmd_test permutations", unit="batch")
     for s in starts:
-        A = labels[s:s + batch].T.astype(np.float64)  # N x batch indicator of the x-group
+        # N x batch indicators of the x-group: column 0 of the first batch is the observed
+        # split, then the first n entries of each rng.permutation(N), drawn in order
+        width = min(batch, n_permutations + 1 - s)
+        A = np.zeros((N, width))
+        for col in range(width):
+            if s + col == 0:
+                A[:n, col] = 1.0
+            else:
+                A[rng.permutation(N)[:n], col] = 1.0
         if full:
             KA = K @ A
         else:
