@@ -61,6 +61,9 @@ def _status_kib(field):
 
 
 def child_time(n, repeats):
+    import statistics
+    import time
+
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(ROOT))
     from _harness import interleaved, median_ratio
@@ -69,14 +72,33 @@ def child_time(n, repeats):
 
     X, Y = data(n)
     mmd2(X[:300], Y[:300], bandwidth=SIGMA)  # compile / load the cached kernels
+    warmup = n <= 4000
+    cpu = {"divkit": [], "numpy": []}
+
+    def with_cpu_time(name, fn):
+        # CPU seconds of this process: unlike wall time, blind to time spent descheduled on a
+        # shared machine (single-threaded runs only: with 2 threads it sums both)
+        def run():
+            c0 = time.process_time()
+            value = fn()
+            cpu[name].append(time.process_time() - c0)
+            return value
+
+        return run
+
     res = interleaved({
-        "divkit": lambda: mmd2(X, Y, bandwidth=SIGMA),
-        "numpy": lambda: reference_mmd2(X, Y, SIGMA),
-    }, repeats=repeats, warmup=n <= 4000)
+        "divkit": with_cpu_time("divkit", lambda: mmd2(X, Y, bandwidth=SIGMA)),
+        "numpy": with_cpu_time("numpy", lambda: reference_mmd2(X, Y, SIGMA)),
+    }, repeats=repeats, warmup=warmup)
+    if warmup:
+        cpu = {k: v[1:] for k, v in cpu.items()}
     return {
         "divkit_s": res["divkit"]["median"], "numpy_s": res["numpy"]["median"],
         "divkit_times": res["divkit"]["times"], "numpy_times": res["numpy"]["times"],
         "speedup": median_ratio(res, "numpy", "divkit"),
+        "divkit_cpu_s": statistics.median(cpu["divkit"]),
+        "numpy_cpu_s": statistics.median(cpu["numpy"]),
+        "cpu_speedup": statistics.median(a / b for a, b in zip(cpu["numpy"], cpu["divkit"])),
         "abs_diff": abs(res["divkit"]["value"] - res["numpy"]["value"]),
         "value": res["divkit"]["value"],
     }
@@ -159,7 +181,8 @@ def main():
             rec = {"threads": threads, "n": n, **run_child(threads, "time", n, repeats)}
             rows.append(rec)
             print(f"threads={threads} n={n}: divkit {rec['divkit_s']:.3f} s, numpy "
-                  f"{rec['numpy_s']:.3f} s, speedup {rec['speedup']:.1f}x", flush=True)
+                  f"{rec['numpy_s']:.3f} s, speedup {rec['speedup']:.1f}x (CPU time "
+                  f"{rec['cpu_speedup']:.1f}x)", flush=True)
     memory = []
     for n in sizes:
         mem = {"n": n, "threads": 1}
@@ -170,9 +193,11 @@ def main():
     perms = [{"threads": t, "n": perm_n, "n_permutations": n_perm,
               **run_child(t, "perm", perm_n, n_perm)} for t in (1, 2)]
 
-    print_table(rows, ["threads", "n", "divkit_s", "numpy_s", "speedup", "abs_diff"],
-                title=f"\nMMD^2 unbiased, Gaussian, d={DIM}: median seconds, speedup = median "
-                      "per-round numpy/divkit ratio")
+    print_table(rows, ["threads", "n", "divkit_s", "numpy_s", "speedup", "divkit_cpu_s",
+                       "numpy_cpu_s", "cpu_speedup", "abs_diff"],
+                title=f"\nMMD^2 unbiased, Gaussian, d={DIM}: median wall seconds, speedup = "
+                      "median per-round numpy/divkit ratio; the same for process CPU seconds "
+                      "(meaningful with 1 thread)")
     print_table(memory, ["n", "divkit_peak_extra_mib", "numpy_peak_extra_mib"],
                 title="\npeak extra resident memory of one call (MiB)")
     print_table(perms, ["threads", "n", "n_permutations", "seconds", "peak_extra_mib", "p_value"],
@@ -194,7 +219,8 @@ def main():
         sel = [r for r in rows if r["threads"] == threads]
         ns = [r["n"] for r in sel]
         ax.loglog(ns, [r["divkit_s"] for r in sel], "o" + style, label=f"divkit, {threads} thr")
-        ax.loglog(ns, [r["numpy_s"] for r in sel], "s" + style, label=f"numpy cdist, {threads} thr")
+        ax.loglog(ns, [r["numpy_s"] for r in sel], "s" + style,
+                  label=f"numpy cdist, {threads} thr")
     ax.set_xlabel("n = m")
     ax.set_ylabel("seconds (median)")
     ax.set_title(f"unbiased MMD^2, Gaussian kernel, d = {DIM}")

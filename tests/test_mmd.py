@@ -48,7 +48,8 @@ def kernel_scale(X, Y, args):
     """Size of the three kernel-sum terms, the natural unit of MMD^2's rounding error."""
     X = X.reshape(len(X), -1)
     Y = Y.reshape(len(Y), -1)
-    return sum(np.abs(naive_kernel_matrix(A, B, **args)).mean() for A, B in ((X, X), (Y, Y), (X, Y)))
+    pairs = ((X, X), (Y, Y), (X, Y))
+    return sum(np.abs(naive_kernel_matrix(A, B, **args)).mean() for A, B in pairs)
 
 
 def samples(seed, n, m, d, shift=0.3, scale=1.0, offset=0.0):

@@ -2,17 +2,17 @@
 
 With ``r = x - y`` and ``sigma`` the bandwidth:
 
-=================  =========================================  ==========================
-name               k(x, y)                                    bandwidth
-=================  =========================================  ==========================
-``"gaussian"``     exp(-||r||_2^2 / (2 sigma^2))              yes
-``"laplacian"``    exp(-||r||_1 / sigma)  (L1, as scikit-learn)  yes
-``"laplacian_l2"`` exp(-||r||_2 / sigma)                      yes
-``"imq"``          (1 + ||r||_2^2 / sigma^2)^(-1/2)           yes
-``"polynomial"``   (gamma <x, y> + coef0)^degree              no (gamma=1/d, coef0=1, degree=3)
-``"linear"``       <x, y>                                     no
-``"energy"``       -||r||_2  (the distance kernel)            no
-=================  =========================================  ==========================
+==================  ============================================  =========================
+name                k(x, y)                                       parameters
+==================  ============================================  =========================
+``"gaussian"``      exp(-||r||_2^2 / (2 sigma^2))                 bandwidth sigma
+``"laplacian"``     exp(-||r||_1 / sigma)  (L1, as scikit-learn)  bandwidth sigma
+``"laplacian_l2"``  exp(-||r||_2 / sigma)                         bandwidth sigma
+``"imq"``           (1 + ||r||_2^2 / sigma^2)^(-1/2)              bandwidth sigma
+``"polynomial"``    (gamma <x, y> + coef0)^degree                 gamma=1/d, coef0=1, deg 3
+``"linear"``        <x, y>                                        none
+``"energy"``        -||r||_2  (the distance kernel)               none
+==================  ============================================  =========================
 
 A bandwidth given as a list (or 1-D array) of sigmas means the non-negative mixture
 ``sum_l w_l k_sigma_l`` with unit weights unless ``kernel_weights`` is given. ``"median"``
