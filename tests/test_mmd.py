@@ -89,8 +89,9 @@ def test_every_kernel_and_estimator_matches_naive(kernel, kw, estimator, seed, n
 
 @pytest.mark.parametrize("kernel,kw", KERNEL_CASES)
 def test_multi_block_sizes_match_naive(kernel, kw):
-    # more than one 256-block per side, n != m, uneven last blocks, GEMM and direct paths
-    X, Y = samples(7, 300, 270, 6, shift=0.5)
+    # more than one block (BLOCK = 512) for x, mirrored off-diagonal blocks, n != m, uneven
+    # last blocks, GEMM and direct paths
+    X, Y = samples(7, 530, 270, 6, shift=0.5)
     args = naive_args(kernel, kw)
     for estimator in ("unbiased", "biased"):
         got = mmd2(X, Y, kernel, estimator=estimator, **kw)

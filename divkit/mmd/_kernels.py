@@ -24,8 +24,9 @@ from numba import njit, prange
 
 from divkit._numba import FASTMATH
 
-#: rows and columns per block; one float64 block of inner products per thread (512 KiB)
-BLOCK = 256
+#: rows and columns per block; one float64 block of inner products per thread (2 MiB).
+#: 512 measured ~10% faster than 256 or 1024 for the d = 16 Gaussian benchmark
+BLOCK = 512
 #: smallest dimension for which squared distances go through the GEMM form
 GEMM_MIN_DIM = 4
 
