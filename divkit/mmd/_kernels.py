@@ -169,6 +169,19 @@ def _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm
                 row[j] += xik * yk[j]
 
 
+@njit(cache=True, fastmath=_EXACT)
+def _gaussian_row_from_gemm(gbuf, nx, ny, i0, i, j0, bj, symmetric, s, w, krow):
+    """The common case fused: krow[j] = w exp(-s d2_ij) straight from the GEMM block."""
+    g = gbuf[i * bj:(i + 1) * bj]
+    nxi = nx[i0 + i]
+    nyb = ny[j0:j0 + bj]
+    for j in range(bj):
+        d2 = nxi + nyb[j] - 2.0 * g[j]
+        krow[j] = w * _exp_nonpositive(-(s * d2) if d2 > 0.0 else 0.0)
+    if symmetric and i0 == j0 and i < bj:
+        krow[i] = w  # exact zero distance on the diagonal
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _row_sum(krow, bj, b, j0, weighted):
     """sum_j b_j krow[j] (plain sum when not weighted)."""
@@ -195,6 +208,8 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
     gbuf = np.empty(BLOCK * BLOCK if use_gemm else 0)
     row = np.empty(BLOCK)
     krow = np.empty(BLOCK)
+    fused = (use_gemm and base_kind == BASE_SQDIST and code == GAUSSIAN
+             and inv_scales.shape[0] == 1)
     acc = 0.0
     for p in range(chunk, nbi * nbj, n_chunks):
         bi_idx = p // nbj
@@ -209,8 +224,13 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
             _gemm_block(X, Y, i0, bi, j0, bj, gbuf)
         s = 0.0
         for i in range(bi):
-            _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row)
-            _apply_kernel(row, krow, bj, code, inv_scales, weights, gamma, coef0, degree)
+            if fused:
+                _gaussian_row_from_gemm(gbuf, nx, ny, i0, i, j0, bj, symmetric, inv_scales[0],
+                                        weights[0], krow)
+            else:
+                _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm,
+                          row)
+                _apply_kernel(row, krow, bj, code, inv_scales, weights, gamma, coef0, degree)
             r = _row_sum(krow, bj, b, j0, weighted)
             s += a[i0 + i] * r if weighted else r
         if symmetric and bj_idx > bi_idx:
