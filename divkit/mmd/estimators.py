@@ -117,8 +117,8 @@ def mmd2(
       ``h_i = k(x_2i, x_2i+1) + k(y_2i, y_2i+1) - k(x_2i, y_2i+1) - k(x_2i+1, y_2i)`` over
       ``i < floor(min(n, m)/2)`` (0-based; unbiased, O(n) kernel evaluations).
 
-    The quadratic estimators never store a kernel matrix: numba kernels sum blocks of 256 x 256
-    kernel values in parallel (memory O((n + m) d)).
+    The quadratic estimators never store a kernel matrix: numba kernels sum blocks of 512 x 512
+    kernel values in parallel (memory O((n + m) d) plus one 2 MiB block buffer per thread).
 
     Parameters
     ----------
