@@ -340,6 +340,18 @@ def test_huge_offsets_and_magnitudes():
     np.testing.assert_allclose(mmd2(X * 1e-150, Y * 1e-150, bandwidth=1e-150), base, rtol=1e-10)
 
 
+def test_energy_distance_at_extreme_magnitudes():
+    # squared distances of such points overflow (or underflow): divkit rescales by a power of 2
+    assert energy_distance([1e200], [-1e200]) == 4e200
+    assert energy_distance([[3e-200, 0.0]], [[0.0, 4e-200]]) == pytest.approx(1e-199, rel=1e-15)
+    X, Y = samples(5, 9, 7, 3)
+    for c in (1e180, 1e-180):
+        np.testing.assert_allclose(energy_distance(c * X, c * Y), c * energy_distance(X, Y),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(mmd2(c * X, c * Y, "energy"), c * mmd2(X, Y, "energy"),
+                                   rtol=1e-10)
+
+
 def test_extreme_bandwidths():
     X = np.array([[0.0], [1.0], [3.0]])
     Y = np.array([[0.5], [2.0]])

@@ -56,6 +56,20 @@ def _probability_weights(w, n: int, name: str):
     return arr
 
 
+#: beyond these magnitudes the distance kernel works on rescaled points (it is homogeneous of
+#: degree 1), so that squared distances neither overflow nor underflow
+_ENERGY_RESCALE_ABOVE = 1e100
+_ENERGY_RESCALE_BELOW = 1e-100
+
+
+def _energy_scale(X, Y) -> float:
+    """A power of 2 by which to divide the points before evaluating -||x - y|| (1 if none)."""
+    top = max(float(np.abs(X).max()), float(np.abs(Y).max()))
+    if top > _ENERGY_RESCALE_ABOVE or 0.0 < top < _ENERGY_RESCALE_BELOW:
+        return float(2.0 ** np.round(np.log2(top)))
+    return 1.0
+
+
 def _biased(spec: KernelSpec, X, Y, a=None, b=None) -> float:
     n, m = X.shape[0], Y.shape[0]
     if a is None and b is None:
@@ -185,11 +199,14 @@ def mmd2(
     spec = resolve_kernel(kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma,
                           coef0=coef0, degree=degree, median_max_points=median_max_points,
                           median_seed=median_seed)
+    scale = _energy_scale(X, Y) if spec.name == "energy" else 1.0
+    if scale != 1.0:
+        X, Y = X / scale, Y / scale
     if estimator == "biased":
-        return _biased(spec, X, Y, a, b)
+        return scale * _biased(spec, X, Y, a, b)
     if estimator == "unbiased":
-        return float(_unbiased(spec, X, Y))
-    return float(np.mean(_linear_terms(spec, X, Y)))
+        return scale * float(_unbiased(spec, X, Y))
+    return scale * float(np.mean(_linear_terms(spec, X, Y)))
 
 
 def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
@@ -231,7 +248,8 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
     X, Y = _as_sample_pair(x, y)
     a = _probability_weights(x_weights, X.shape[0], "x_weights")
     b = _probability_weights(y_weights, Y.shape[0], "y_weights")
-    return _biased(KernelSpec("energy"), X, Y, a, b)
+    scale = _energy_scale(X, Y)
+    return scale * _biased(KernelSpec("energy"), X / scale, Y / scale, a, b)
 
 
 __all__ = ["mmd2", "energy_distance", "ESTIMATORS"]
