@@ -54,6 +54,7 @@ _EXPORTS = {
     "mmd_test": "divkit.mmd",
     "energy_distance": "divkit.mmd",
     "MMDTestResult": "divkit.mmd",
+    "median_bandwidth": "divkit.mmd",
 }
 
 # subpackages reachable as attributes (divkit.torch is imported explicitly by its users)
