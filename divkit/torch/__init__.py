@@ -25,6 +25,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     ) from exc
 
 from ._conjugates import F_DIVERGENCES, Interval, TorchFDivergence, get_f_divergence, wright_omega
+from .losses import KERNELS, MMD_ESTIMATORS, exact_ot_cost, mmd2, wasserstein
 
 
 
