@@ -25,6 +25,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     ) from exc
 
 from ._conjugates import F_DIVERGENCES, Interval, TorchFDivergence, get_f_divergence, wright_omega
+from ._training import default_critic
+from .critics import CriticResult, c_transform_refinement, critic_wasserstein
+from .variational import VariationalResult, variational_f_divergence
 from .losses import KERNELS, MMD_ESTIMATORS, exact_ot_cost, mmd2, wasserstein
 
 
@@ -39,6 +42,7 @@ __all__ = [
     "CriticResult",
     "critic_wasserstein",
     "default_critic",
+    "c_transform_refinement",
     "KERNELS",
     "MMD_ESTIMATORS",
     "exact_ot_cost",
