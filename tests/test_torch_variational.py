@@ -77,6 +77,18 @@ def test_same_distribution_gives_a_bound_near_zero():
     assert abs(res.estimate.item()) <= 3 * res.standard_error.item() + 0.01
 
 
+def test_holdout_estimate_is_a_lower_bound_where_in_sample_overfits():
+    # 8-D, 256 samples: a wide critic overfits; the held-out value stays below KL, the in-sample
+    # value need not (KL(N(0, I) || N(m, I)) = ||m||^2 / 2 = 0.5)
+    g = torch.Generator().manual_seed(11)
+    m = torch.full((8,), 1 / math.sqrt(8))
+    x, y = torch.randn(512, 8, generator=g), torch.randn(512, 8, generator=g) + m
+    res = variational_f_divergence(x, y, "kl", n_steps=300, holdout=0.5, hidden=(256, 256))
+    assert res.train_estimate.item() > 1.0  # far above KL: in-sample values are no bound
+    assert res.estimate.item() < 0.5  # held out: a valid (here very loose) lower bound
+    assert not math.isnan(res.standard_error.item())
+
+
 def test_float64_preserved_and_seeded():
     x, y = gaussian_pair(n=128)
     a = variational_f_divergence(x.double(), y.double(), "js", n_steps=10, hidden=(8,), seed=3)
@@ -93,6 +105,8 @@ def test_float64_preserved_and_seeded():
         ({"n_steps": -1}, ValueError, "n_steps must be >= 1"),
         ({"batch_size": 0}, ValueError, "batch_size must be >= 1"),
         ({"lr": 0.0}, ValueError, "lr must be > 0"),
+        ({"holdout": 1.0}, ValueError, "holdout must be < 1"),
+        ({"holdout": 0.01}, ValueError, "leaves no held-out"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):

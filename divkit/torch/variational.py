@@ -30,10 +30,14 @@ class VariationalResult:
     Attributes
     ----------
     estimate : Tensor
-        0-d: ``mean T(x) - mean f*(T(y))`` over all samples with the final critic.
+        0-d: ``mean T(x) - mean f*(T(y))`` with the final critic, over the held-out samples when
+        ``holdout > 0`` (then a lower bound on D_f in expectation), else over all samples.
+    train_estimate : Tensor
+        0-d: the same on the training samples (equal to ``estimate`` when ``holdout == 0``).
+        It can exceed D_f when the critic overfits the sample.
     standard_error : Tensor
-        0-d: ``sqrt(var T(x) / n + var f*(T(y)) / m)``, the sampling error of ``estimate`` for a
-        fixed critic.
+        0-d: ``sqrt(var T(x) / n + var f*(T(y)) / m)`` over the samples ``estimate`` uses, its
+        sampling error for a fixed critic.
     trace : Tensor
         ``(n_steps,)`` on the CPU: the mini-batch bound at each step.
     critic : nn.Module
@@ -44,6 +48,7 @@ class VariationalResult:
     """
 
     estimate: torch.Tensor
+    train_estimate: torch.Tensor
     standard_error: torch.Tensor
     trace: torch.Tensor
     critic: nn.Module
@@ -62,6 +67,7 @@ def variational_f_divergence(
     batch_size=512,
     lr=1e-3,
     hidden=DEFAULT_HIDDEN,
+    holdout=0.0,
     seed=0,
     check_inputs=True,
 ):
@@ -85,8 +91,14 @@ def variational_f_divergence(
     critic : nn.Module, optional
         ``V``; default a ReLU MLP (widths ``hidden``) seeded by ``seed``.
     n_steps, batch_size, lr : int, int, float
+    holdout : float in [0, 1)
+        Fraction of each sample (chosen by a seeded permutation) kept out of training and used
+        for ``estimate``. With 0 (default) the bound is evaluated on the training samples: fine
+        for smooth, low-dimensional problems with thousands of samples, but a flexible critic can
+        overfit and push the in-sample value above D_f (measured in
+        ``benchmarks/lp_vs_dual.py``: 2.2 against KL = 0.86 in d = 2 with 1024 samples).
     seed : int
-        Seeds the default critic and the batches (private generator).
+        Seeds the default critic, the split and the batches (private generator).
 
     Returns
     -------
@@ -107,11 +119,14 @@ def variational_f_divergence(
     n_steps = check_positive_int(n_steps, "n_steps")
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_real(lr, "lr", low=0.0, low_open=True)
+    holdout = check_real(holdout, "holdout", low=0.0, high=1.0, high_open=True)
     if critic is None:
         critic = default_critic(x.shape[1], hidden=hidden, dtype=x.dtype, device=x.device, seed=seed)
     params = [p for p in critic.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
     gen = make_generator(seed, x.device)
+    x_train, x_test = _split(x, holdout, gen)
+    y_train, y_test = _split(y, holdout, gen)
 
     def terms(xb, yb):
         t_x = divergence.activation(critic(xb).reshape(-1))
@@ -120,7 +135,7 @@ def variational_f_divergence(
 
     trace = torch.zeros(n_steps, dtype=x.dtype, device=x.device)
     for step in range(n_steps):
-        t_x, conj_y = terms(sample_rows(x, batch_size, gen), sample_rows(y, batch_size, gen))
+        t_x, conj_y = terms(sample_rows(x_train, batch_size, gen), sample_rows(y_train, batch_size, gen))
         bound = t_x.mean() - conj_y.mean()
         opt.zero_grad(set_to_none=True)
         (-bound).backward()
@@ -128,17 +143,40 @@ def variational_f_divergence(
         trace[step] = bound.detach()
 
     with torch.no_grad():
-        t_x = divergence.activation(critic_values(critic, x))
-        conj_y = divergence.conjugate(divergence.activation(critic_values(critic, y)))
-        estimate = t_x.mean() - conj_y.mean()
-        var_x = t_x.var() if t_x.numel() > 1 else torch.zeros_like(estimate)
-        var_y = conj_y.var() if conj_y.numel() > 1 else torch.zeros_like(estimate)
-        standard_error = torch.sqrt(var_x / t_x.numel() + var_y / conj_y.numel())
+
+        def full_bound(xs, ys):
+            t_x = divergence.activation(critic_values(critic, xs))
+            conj_y = divergence.conjugate(divergence.activation(critic_values(critic, ys)))
+            value = t_x.mean() - conj_y.mean()
+            var_x = t_x.var() if t_x.numel() > 1 else torch.zeros_like(value)
+            var_y = conj_y.var() if conj_y.numel() > 1 else torch.zeros_like(value)
+            se = torch.sqrt(var_x / t_x.numel() + var_y / conj_y.numel())
+            # infinite terms (a critic whose conjugate overflows) have an infinite, not NaN, error
+            return value, torch.nan_to_num(se, nan=float("inf"))
+
+        train_estimate, standard_error = full_bound(x_train, y_train)
+        estimate = train_estimate
+        if x_test is not None:
+            estimate, standard_error = full_bound(x_test, y_test)
     return VariationalResult(
         estimate=estimate,
+        train_estimate=train_estimate,
         standard_error=standard_error,
         trace=trace.cpu(),
         critic=critic,
         divergence=divergence,
         n_steps=n_steps,
     )
+
+
+def _split(data, holdout, gen):
+    """(train, test) rows by a seeded permutation; test is None when ``holdout == 0``."""
+    n_test = int(round(holdout * data.shape[0]))
+    if holdout == 0.0:
+        return data, None
+    if n_test < 1 or n_test >= data.shape[0]:
+        raise ValueError(
+            f"holdout={holdout:g} leaves no held-out or no training samples out of {data.shape[0]}"
+        )
+    perm = torch.randperm(data.shape[0], generator=gen, device=data.device)
+    return data[perm[n_test:]], data[perm[:n_test]]
