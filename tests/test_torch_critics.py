@@ -118,3 +118,16 @@ def test_bad_arguments(kwargs, error, match):
 def test_bad_samples(x, y, error, match):
     with pytest.raises(error, match=match):
         critic_wasserstein(x, y, n_steps=1)
+
+
+@pytest.mark.parametrize(
+    "args,error,match",
+    [
+        ((torch.zeros(3, 1), torch.zeros(2, 1), torch.zeros(2)), ValueError, r"phi must have shape \(3,\)"),
+        ((torch.zeros(3, 1), torch.zeros(2, 2), torch.zeros(3)), ValueError, "same dimension"),
+        ((torch.zeros(3, 1), torch.zeros(2, 1), torch.empty(3, device="meta")), ValueError, "phi on meta"),
+    ],
+)
+def test_c_transform_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        c_transform_refinement(*args)

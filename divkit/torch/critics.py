@@ -29,7 +29,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_real
+from ._checks import (
+    as_float_tensor,
+    as_point_tensor,
+    check_positive_int,
+    check_real,
+    check_same_device,
+    check_same_dim,
+)
 from ._training import (
     DEFAULT_HIDDEN,
     critic_values,
@@ -96,8 +103,40 @@ def _gradient_norms(critic, points, create_graph):
 
 
 def c_transform_refinement(x, y, phi, block=C_TRANSFORM_BLOCK):
-    """Double c-transform ``(phi^{c c}, phi^c)`` for the cost ``||x - y||_2``; returns the dual
-    value ``mean(phi^{cc}) + mean(phi^c)`` of the feasible pair (uniform weights)."""
+    """Dual value of the double c-transform of ``phi`` for the cost ``||x - y||_2``.
+
+    ``psi_j = min_i ||x_i - y_j|| - phi_i`` and ``phi'_i = min_j ||x_i - y_j|| - psi_j`` are
+    feasible for the dual of the empirical transport problem with uniform weights, so
+    ``mean(phi') + mean(psi)`` is a lower bound on the empirical W1, whatever ``phi`` is
+    (Mallasto et al. 2019). Computed in blocks of at most ``block`` distances.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, d)
+    y : Tensor of shape (m, d)
+    phi : Tensor of shape (n,)
+        Potential on ``x`` (e.g. a critic's values).
+
+    Returns
+    -------
+    Tensor
+        0-d dual value.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x, y = torch.tensor([[0.0], [1.0]]), torch.tensor([[2.0], [3.0]])
+    >>> c_transform_refinement(x, y, torch.zeros(2)).item()    # W1 = 2: a shift by 2
+    2.0
+    """
+    x = as_point_tensor(x, "x")
+    y = as_point_tensor(y, "y")
+    phi = as_float_tensor(phi, "phi")
+    check_same_device(x=x, y=y, phi=phi)
+    check_same_dim(x, y)
+    if phi.shape != (x.shape[0],):
+        raise ValueError(f"phi must have shape ({x.shape[0]},), one value per point of x, got {tuple(phi.shape)}")
+    block = check_positive_int(block, "block")
     rows = max(1, block // max(1, x.shape[0]))
     psi = torch.cat(
         [(torch.cdist(x, y[j : j + rows]) - phi[:, None]).amin(0) for j in range(0, y.shape[0], rows)]

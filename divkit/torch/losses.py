@@ -293,6 +293,15 @@ def exact_ot_cost(C, a=None, b=None, *, check_inputs=True):
     so ``d cost / d a`` is meaningful only along directions with ``sum da = 0`` (and at
     non-degenerate problems). divkit returns the centred potentials (``<a, f> = <b, g>``).
     Weights that change must therefore stay on the simplex, e.g. ``a = softmax(logits)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> C = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64, requires_grad=True)
+    >>> cost = exact_ot_cost(C)                  # doctest: +SKIP
+    >>> cost.backward()                          # doctest: +SKIP
+    >>> bool(torch.equal(C.grad, torch.eye(2, dtype=torch.float64) / 2))   # the plan  # doctest: +SKIP
+    True
     """
     C = as_float_tensor(C, "C")
     if C.ndim != 2:
@@ -358,6 +367,18 @@ def wasserstein(x, y, a=None, b=None, *, p=1, check_inputs=True):
     Tensor
         0-d ``W_p``, in the dtype and on the device of ``x``. The gradient of ``cost^(1/p)`` is
         infinite at ``W_p = 0`` for ``p > 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0.0, 0.0], [1.0, 0.0]], requires_grad=True)
+    >>> y = torch.tensor([[0.0, 1.0], [1.0, 1.0]])
+    >>> w = wasserstein(x, y)                    # doctest: +SKIP
+    >>> round(w.item(), 6)                       # doctest: +SKIP
+    1.0
+    >>> w.backward()                             # doctest: +SKIP
+    >>> x.grad.tolist()                          # doctest: +SKIP
+    [[0.0, -0.5], [0.0, -0.5]]
     """
     x = as_point_tensor(x, "x")
     y = as_point_tensor(y, "y")
