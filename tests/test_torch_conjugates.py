@@ -231,3 +231,17 @@ def test_domain_contains_scalar_and_tensor():
 def test_bad_registry_arguments(name, params, error, match):
     with pytest.raises(error, match=match):
         get_f_divergence(name, **params)
+
+
+@given(
+    st.sampled_from(range(len(ENTRIES))),
+    st.floats(min_value=1e-6, max_value=1e6),
+    st.floats(min_value=-50.0, max_value=50.0),
+)
+@settings(max_examples=200)
+def test_fenchel_young_inequality(index, u, t):
+    # f(u) + f*(t) >= u t for every u >= 0 and t (equality iff t = f'(u)); +inf outside dom f*
+    name, params = ENTRIES[index]
+    entry = get_f_divergence(name, **params)
+    lhs = entry.f(t64([u])).item() + entry.conjugate(t64([t])).item()
+    assert lhs >= u * t - 1e-9 * (1 + abs(u * t) + abs(lhs))
