@@ -13,6 +13,10 @@ Problems
 * Sampled point clouds in d = 2, 8, 32 at n = 256, 1024, 4096 (N(0, I) vs a shifted, scaled
   Gaussian): the reference is the exact W1 between the two samples (divkit.emd).
 
+Sliced W is a different distance (an average over 1-D projections, below W): its "error" column
+measures how far it is from W, not a solver error. The untrained baseline "c-transform of f = 0"
+shows how much of the c-transform refinement's accuracy the trained critic actually contributes.
+
 Usage::
 
     python benchmarks/lp_vs_dual.py --quick          # a few minutes on a CPU
@@ -49,7 +53,7 @@ except ImportError:  # optional dependency
 import torch  # noqa: E402
 
 import divkit  # noqa: E402
-from divkit.torch import critic_wasserstein, variational_f_divergence  # noqa: E402
+from divkit.torch import c_transform_refinement, critic_wasserstein, variational_f_divergence  # noqa: E402
 
 COLUMNS = ["problem", "setting", "n", "d", "quantity", "method", "estimate", "reference", "ref_source", "rel_error", "time_s", "note"]
 
@@ -200,6 +204,10 @@ def critic_rows(x, y, base, reference, device, steps):
         if refine:
             rows.append(dict(base, method="critic (GP) + c-transform", estimate=res.refined_estimate.item(),
                              reference=reference, time_s=dt, note="time includes training"))
+    # Baseline: the double c-transform of the zero potential, no training at all
+    zero, dt = timed(lambda: _sync(c_transform_refinement(xt, yt, torch.zeros(xt.shape[0], device=device))))
+    rows.append(dict(base, method="c-transform of f = 0", estimate=zero.item(), reference=reference, time_s=dt,
+                     note="untrained baseline"))
     return rows
 
 
@@ -280,6 +288,8 @@ def run(args):
             if reference is None:  # divkit's exact solver not merged yet: POT's exact value
                 reference = next((r["estimate"] for r in exact if r["method"] == "POT emd2 (anchor)"), None)
                 base = dict(base, ref_source="POT emd2 (exact)")
+            else:
+                base = dict(base, ref_source="divkit.emd")
             for row in exact:
                 row["reference"] = reference
                 row["ref_source"] = base.get("ref_source", "divkit.emd")
