@@ -97,6 +97,7 @@ def test_dtype_preserved_and_user_critic_trained_in_place():
         ({"clip_value": 0.0}, ValueError, "clip_value must be > 0"),
         ({"critic": lambda t: t}, TypeError, "critic must be a torch.nn.Module"),
         ({"critic": nn.Linear(2, 1, device="meta")}, ValueError, "critic parameters are on meta"),
+        ({"critic": nn.Linear(2, 1).double()}, TypeError, "critic parameters are torch.float64"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):

@@ -57,6 +57,10 @@ def prepare_samples(x, y, critic, check_inputs: bool):
             raise ValueError("critic has no trainable parameters")
         if params[0].device != x.device:
             raise ValueError(f"critic parameters are on {params[0].device} but x and y are on {x.device}")
+        if params[0].is_floating_point() and params[0].dtype != dtype:
+            raise TypeError(
+                f"critic parameters are {params[0].dtype} but x and y are {dtype}: convert one of them"
+            )
     return x.detach(), y.detach()
 
 
