@@ -436,7 +436,7 @@ def naive_kernel(kind, x, y, sigma):
     raise KeyError(kind)
 
 
-def naive_mmd2(x, y, kind="gaussian", sigma=1.0, estimator="unbiased"):
+def naive_mmd2_loops(x, y, kind="gaussian", sigma=1.0, estimator="unbiased"):
     """MMD^2 with plain double loops (Gretton et al. 2012, eqs. 2, 3 and the linear statistic)."""
     x = np.asarray(x, dtype=float).reshape(len(x), -1)
     y = np.asarray(y, dtype=float).reshape(len(y), -1)

@@ -81,6 +81,12 @@ def test_mmd2_equals_numpy_mmd2(kernel, estimator, rng):
     m = 40 if estimator == "linear" else 33
     x, y = rng.normal(size=(n, 3)), rng.normal(size=(m, 3)) + 0.4
     for bandwidth in (0.7, [0.5, 2.0]):
+        if kernel in ("polynomial", "linear", "energy") and isinstance(bandwidth, list):
+            # bandwidth-free kernels refuse a list of bandwidths on both sides
+            for fn, args in ((mmd2, (torch.tensor(x), torch.tensor(y))), (divkit.mmd2, (x, y))):
+                with pytest.raises(ValueError, match=f"kernel '{kernel}' takes no bandwidth"):
+                    fn(*args, kernel, bandwidth, estimator=estimator)
+            continue
         got = mmd2(torch.tensor(x), torch.tensor(y), kernel, bandwidth, estimator=estimator).item()
         want = divkit.mmd2(x, y, kernel, bandwidth, estimator=estimator)
         assert got == pytest.approx(want, rel=1e-10, abs=1e-12)

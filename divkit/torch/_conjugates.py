@@ -209,7 +209,8 @@ def _neyman_chi2():
         f=lambda u: (1.0 - u) ** 2 / u,
         f_prime=lambda u: 1.0 - 1.0 / (u * u),
         conjugate=lambda t: 2.0 - 2.0 * torch.sqrt(1.0 - t),
-        domain=Interval(-_INF, 1.0),
+        # f*(1) = sup_u (2 - 1/u) = 2 is finite: the domain is closed at 1
+        domain=Interval(-_INF, 1.0, False, True),
         activation=lambda v: 1.0 - torch.exp(-v),
     )
 
@@ -245,7 +246,7 @@ def _js():
         f_prime=lambda u: 0.5 * torch.log(2.0 * u / (u + 1.0)),
         conjugate=lambda t: -0.5 * torch.log(2.0 - torch.exp(2.0 * t)),
         domain=Interval(-_INF, 0.5 * _LOG2),
-        activation=lambda v: 0.5 * (_LOG2 - F.softplus(-v)),
+        activation=lambda v: 0.5 * (_LOG2 + F.logsigmoid(v)),
     )
 
 
@@ -259,7 +260,7 @@ def _weighted_js(pi: float = 0.5):
         conjugate=lambda t: (1.0 - pi)
         * (math.log(1.0 - pi) - torch.log(1.0 - pi * torch.exp(t / pi))),
         domain=Interval(-_INF, high),
-        activation=lambda v: high - F.softplus(-v),
+        activation=lambda v: high + F.logsigmoid(v),
         params={"pi": pi},
     )
 
@@ -270,7 +271,7 @@ def _gan():
         f_prime=lambda u: torch.log(u / (u + 1.0)),
         conjugate=lambda t: -torch.log(-torch.expm1(t)),
         domain=Interval(-_INF, 0.0),
-        activation=lambda v: -F.softplus(-v),
+        activation=lambda v: F.logsigmoid(v),
     )
 
 
