@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._numba import FASTMATH
-from ._validation import _kind_check, _scan_rows, check_scalar
+from ._validation import _kind_check, _scan_rows, check_scalar, raise_scan_errors
 
 # per-bin term codes understood by ``_pair_rows``
 CODE_KL = 0
@@ -297,12 +297,7 @@ def _row_index(own_batch, batch_shape):
 def _raise_invalid(arr2d, name):
     """Raise the as_histograms error for the first problem found in ``arr2d`` (exact counts)."""
     _, n_nan, n_inf, n_neg = _scan_rows(arr2d)
-    if n_nan:
-        raise ValueError(f"{name} contains {n_nan} NaN value(s)")
-    if n_inf:
-        raise ValueError(f"{name} contains {n_inf} infinite value(s)")
-    if n_neg:
-        raise ValueError(f"{name} contains {n_neg} negative value(s): masses must be >= 0")
+    raise_scan_errors(name, n_nan, n_inf, n_neg)
 
 
 def _check_totals(sums, name, axis_arg, atol):

@@ -103,6 +103,16 @@ def _scan_rows(x):
     return sums, n_nan, n_inf, n_neg
 
 
+def raise_scan_errors(name: str, n_nan: int, n_inf: int, n_neg: int) -> None:
+    """Raise the histogram error for the first kind of bad entry counted by a scan, if any."""
+    if n_nan:
+        raise ValueError(f"{name} contains {n_nan} NaN value(s)")
+    if n_inf:
+        raise ValueError(f"{name} contains {n_inf} infinite value(s)")
+    if n_neg:
+        raise ValueError(f"{name} contains {n_neg} negative value(s): masses must be >= 0")
+
+
 def as_histograms(
     p,
     name: str,
@@ -136,12 +146,7 @@ def as_histograms(
         raise ValueError(f"{name} is empty (shape {np.shape(p)})")
     flat = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
     sums, n_nan, n_inf, n_neg = _scan_rows(flat)
-    if n_nan:
-        raise ValueError(f"{name} contains {n_nan} NaN value(s)")
-    if n_inf:
-        raise ValueError(f"{name} contains {n_inf} infinite value(s)")
-    if n_neg:
-        raise ValueError(f"{name} contains {n_neg} negative value(s): masses must be >= 0")
+    raise_scan_errors(name, n_nan, n_inf, n_neg)
     sums = sums.reshape(arr.shape[:-1])
     if normalize:
         if np.any(sums <= 0):
