@@ -1,0 +1,506 @@
+"""Numba kernels of the primal network simplex for the transportation problem.
+
+The network has ``n`` source nodes (supplies ``a``), ``m`` sink nodes (demands ``b``) and one
+artificial root ``R = n + m``. Real arcs ``i -> n + j`` carry cost ``C_ij``; every node also has
+an artificial arc to or from ``R`` (Ahuja, Magnanti & Orlin, *Network Flows*, 1993, §11.2: the
+"artificial" initial basis). Artificial arcs only ever leave the basis.
+
+The spanning tree is stored per node (the arc to the parent is identified by the node):
+
+``parent[v]``  parent node (``R`` for the root's children; the root's parent is -1)
+``pdir[v]``    +1 if the tree arc points ``v -> parent[v]``, -1 if ``parent[v] -> v``
+``pflow[v]``   flow on the arc ``(v, parent[v])``
+``thread``     successor of ``v`` in a depth-first preorder of the tree (circular via ``R``)
+``rev``        predecessor in the same order
+``depth[v]``   number of arcs between ``v`` and ``R``
+``pi[v]``      node potential; the reduced cost of arc ``u -> w`` is ``c - pi[u] + pi[w]``
+
+The transportation problem is uncapacitated, so non-tree arcs always carry zero flow and the
+flows live on the ``n + m`` tree arcs only: apart from ``C`` itself the memory is O(n + m).
+
+Anti-cycling: the initial tree is strongly feasible (every zero-flow arc points away from the
+root) and the leaving arc is the *last* blocking arc met when the pivot cycle is traversed from
+its apex in the direction of the entering arc (AMO §11.5); this keeps every tree strongly
+feasible, so the simplex terminates without cycling (Cunningham 1976).
+
+Pricing is Bonneel et al.'s block search (SIGGRAPH Asia 2011, after Grigoriadis 1986): scan
+blocks of ``block`` arcs cyclically and enter the most negative reduced cost of the first
+block holding one.
+
+Reduced costs are computed as ``(C_ij - cmin) - pi[i] + pi[n + j]`` so that costs sitting on a
+large offset (``1e30 + O(1)``) lose no precision; the optimality tolerance is relative to the
+cost range ``max C - min C``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .costs import _pair_cost
+
+#: status codes returned by the kernels
+STATUS_OPTIMAL = 0
+STATUS_MAX_ITER = 1
+STATUS_UNBOUNDED = 2
+
+
+@njit(cache=True)
+def _init_tree(a, b, pi0):
+    """Artificial strongly feasible starting tree with node potentials ``pi0``.
+
+    Source ``i`` with ``a_i > 0`` hangs from the root by ``i -> R`` (flow ``a_i``); a zero-mass
+    source hangs by ``R -> i`` (flow 0, pointing away from the root); sink ``j`` hangs by
+    ``R -> j`` (flow ``b_j``). The artificial arc costs are implied by ``pi0`` (their reduced
+    costs vanish); the caller chooses ``pi0`` so that routing mass through ``R`` always costs
+    more than any real arc, hence artificial arcs end with zero flow.
+    """
+    n = a.shape[0]
+    m = b.shape[0]
+    N = n + m + 1
+    root = n + m
+    parent = np.empty(N, dtype=np.int64)
+    pdir = np.empty(N, dtype=np.int64)
+    pflow = np.zeros(N)
+    pi = np.empty(N)
+    thread = np.empty(N, dtype=np.int64)
+    rev = np.empty(N, dtype=np.int64)
+    depth = np.ones(N, dtype=np.int64)
+    for v in range(N):
+        thread[v] = v + 1
+        rev[v] = v - 1
+        pi[v] = pi0[v]
+    thread[root - 1] = root
+    thread[root] = 0
+    rev[0] = root
+    depth[root] = 0
+    parent[root] = -1
+    pdir[root] = 0
+    for i in range(n):
+        parent[i] = root
+        if a[i] > 0:
+            pdir[i] = 1
+            pflow[i] = a[i]
+        else:
+            pdir[i] = -1
+    for j in range(m):
+        v = n + j
+        parent[v] = root
+        pdir[v] = -1
+        pflow[v] = b[j]
+    return parent, pdir, pflow, pi, thread, rev, depth
+
+
+@njit(cache=True)
+def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath, buf, segstart):
+    """Enter arc ``u -> v`` (reduced cost ``rc < 0``), push flow round its cycle, re-hang the
+    cut-off subtree. Returns False when the cycle has no blocking arc (unbounded)."""
+    # apex of the cycle: climb from the deeper end until both meet
+    nu = 0
+    nv = 0
+    x = u
+    y = v
+    while depth[x] > depth[y]:
+        upath[nu] = x
+        nu += 1
+        x = parent[x]
+    while depth[y] > depth[x]:
+        vpath[nv] = y
+        nv += 1
+        y = parent[y]
+    while x != y:
+        upath[nu] = x
+        nu += 1
+        x = parent[x]
+        vpath[nv] = y
+        nv += 1
+        y = parent[y]
+
+    # leaving arc: the last blocking arc in cycle order apex -> u -> v -> apex.
+    # u side (traversed downwards): blocking when the arc points child -> parent; the deepest
+    # tie is last in cycle order, so scan upwards with a strict comparison.
+    delta = np.inf
+    side = 0
+    idx = -1
+    for t in range(nu):
+        w = upath[t]
+        if pdir[w] == 1 and pflow[w] < delta:
+            delta = pflow[w]
+            side = 1
+            idx = t
+    # v side (traversed upwards): blocking when the arc points parent -> child; ties go to the
+    # one nearest the apex, and beat the u side.
+    for t in range(nv):
+        w = vpath[t]
+        if pdir[w] == -1 and pflow[w] <= delta:
+            delta = pflow[w]
+            side = 2
+            idx = t
+    if idx < 0:
+        return False
+
+    if delta > 0:
+        for t in range(nu):
+            w = upath[t]
+            if pdir[w] == 1:
+                pflow[w] -= delta
+            else:
+                pflow[w] += delta
+        for t in range(nv):
+            w = vpath[t]
+            if pdir[w] == -1:
+                pflow[w] -= delta
+            else:
+                pflow[w] += delta
+
+    # the subtree below the leaving arc contains q (u or v); it is re-rooted at q and hung
+    # from p, the other end of the entering arc.
+    if side == 1:
+        path = upath
+        p = v
+        new_dir = 1
+        shift = rc
+    else:
+        path = vpath
+        p = u
+        new_dir = -1
+        shift = -rc
+    k = idx
+
+    # new preorder of the subtree: for t = 0..k, the old subtree of path[t] minus the old
+    # subtree of path[t-1], each in old thread order (AMO §11.3, re-rooting a subtree)
+    out = path[k]
+    before = rev[out]
+    cnt = 0
+    after_prev = -1
+    x = -1
+    for t in range(k + 1):
+        w = path[t]
+        segstart[t] = cnt
+        dw = depth[w]
+        buf[cnt] = w
+        cnt += 1
+        x = thread[w]
+        while depth[x] > dw:
+            if t > 0 and x == path[t - 1]:
+                x = after_prev
+                continue
+            buf[cnt] = x
+            cnt += 1
+            x = thread[x]
+        after_prev = x
+    segstart[k + 1] = cnt
+    after = x
+
+    # depths and potentials of the moved subtree
+    base = depth[p] + 1
+    for t in range(k + 1):
+        off = base + t - depth[path[t]]
+        for s in range(segstart[t], segstart[t + 1]):
+            z = buf[s]
+            depth[z] += off
+            pi[z] += shift
+
+    # reverse parent pointers along the path
+    prev_par = p
+    prev_dir = new_dir
+    prev_flow = delta
+    for t in range(k + 1):
+        w = path[t]
+        old_dir = pdir[w]
+        old_flow = pflow[w]
+        parent[w] = prev_par
+        pdir[w] = prev_dir
+        pflow[w] = prev_flow
+        prev_par = w
+        prev_dir = -old_dir
+        prev_flow = old_flow
+
+    # cut the old block out of the thread, then splice the new order in right after p
+    thread[before] = after
+    rev[after] = before
+    for s in range(cnt - 1):
+        thread[buf[s]] = buf[s + 1]
+        rev[buf[s + 1]] = buf[s]
+    nxt = thread[p]
+    thread[p] = buf[0]
+    rev[buf[0]] = p
+    thread[buf[cnt - 1]] = nxt
+    rev[nxt] = buf[cnt - 1]
+    return True
+
+
+@njit(cache=True)
+def _price_dense(C, cmin, pi, n, m, start, block, tol):
+    """Block search from arc ``start``: the most negative reduced cost in the first block that
+    holds one below ``-tol``. Returns ``(i, j, rc, next_start)``, ``i = -1`` when none."""
+    total = n * m
+    i = start // m
+    j = start - i * m
+    best = -tol
+    bi = -1
+    bj = -1
+    scanned = 0
+    while scanned < total:
+        todo = min(block, total - scanned)
+        scanned += todo
+        while todo > 0:
+            pii = pi[i] + cmin
+            jend = min(m, j + todo)
+            for jj in range(j, jend):
+                r = (C[i, jj] - pii) + pi[n + jj]
+                if r < best:
+                    best = r
+                    bi = i
+                    bj = jj
+            todo -= jend - j
+            if jend == m:
+                j = 0
+                i += 1
+                if i == n:
+                    i = 0
+            else:
+                j = jend
+        if bi >= 0:
+            break
+    return bi, bj, best, i * m + j
+
+
+@njit(cache=True)
+def _point_cost(x, i, y, j, code, minkowski_p, power):
+    c = _pair_cost(x, i, y, j, code, minkowski_p)
+    if power != 1.0:
+        c = c**power
+    return c
+
+
+@njit(cache=True)
+def _price_points(x, y, code, minkowski_p, power, cmin, pi, n, m, start, block, tol):
+    """Block search like :func:`_price_dense`, costs evaluated on the fly."""
+    total = n * m
+    i = start // m
+    j = start - i * m
+    best = -tol
+    bi = -1
+    bj = -1
+    scanned = 0
+    while scanned < total:
+        todo = min(block, total - scanned)
+        scanned += todo
+        while todo > 0:
+            pii = pi[i] + cmin
+            jend = min(m, j + todo)
+            for jj in range(j, jend):
+                r = (_point_cost(x, i, y, jj, code, minkowski_p, power) - pii) + pi[n + jj]
+                if r < best:
+                    best = r
+                    bi = i
+                    bj = jj
+            todo -= jend - j
+            if jend == m:
+                j = 0
+                i += 1
+                if i == n:
+                    i = 0
+            else:
+                j = jend
+        if bi >= 0:
+            break
+    return bi, bj, best, i * m + j
+
+
+@njit(cache=True)
+def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter):
+    """Network simplex on a dense cost matrix. Returns the tree and ``(status, iterations)``."""
+    n = a.shape[0]
+    m = b.shape[0]
+    parent, pdir, pflow, pi, thread, rev, depth = _init_tree(a, b, pi0)
+    N = n + m + 1
+    upath = np.empty(N, dtype=np.int64)
+    vpath = np.empty(N, dtype=np.int64)
+    buf = np.empty(N, dtype=np.int64)
+    segstart = np.empty(N + 1, dtype=np.int64)
+    start = 0
+    it = 0
+    status = STATUS_OPTIMAL
+    while True:
+        bi, bj, rc, start = _price_dense(C, cmin, pi, n, m, start, block, tol)
+        if bi < 0:
+            break
+        if it >= max_iter:
+            status = STATUS_MAX_ITER
+            break
+        it += 1
+        if not _pivot(bi, n + bj, rc, parent, pdir, pflow, pi, thread, rev, depth,
+                      upath, vpath, buf, segstart):
+            status = STATUS_UNBOUNDED
+            break
+    return parent, pflow, pi, status, it
+
+
+@njit(cache=True)
+def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, max_iter):
+    """Network simplex with costs ``d(x_i, y_j)**power`` evaluated on the fly."""
+    n = a.shape[0]
+    m = b.shape[0]
+    parent, pdir, pflow, pi, thread, rev, depth = _init_tree(a, b, pi0)
+    N = n + m + 1
+    upath = np.empty(N, dtype=np.int64)
+    vpath = np.empty(N, dtype=np.int64)
+    buf = np.empty(N, dtype=np.int64)
+    segstart = np.empty(N + 1, dtype=np.int64)
+    start = 0
+    it = 0
+    status = STATUS_OPTIMAL
+    while True:
+        bi, bj, rc, start = _price_points(x, y, code, minkowski_p, power, cmin, pi, n, m,
+                                          start, block, tol)
+        if bi < 0:
+            break
+        if it >= max_iter:
+            status = STATUS_MAX_ITER
+            break
+        it += 1
+        if not _pivot(bi, n + bj, rc, parent, pdir, pflow, pi, thread, rev, depth,
+                      upath, vpath, buf, segstart):
+            status = STATUS_UNBOUNDED
+            break
+    return parent, pflow, pi, status, it
+
+
+@njit(cache=True)
+def _tree_plan(parent, pflow, n, m):
+    """The real tree arcs with positive flow as COO triplets ``(rows, cols, flows)``."""
+    root = n + m
+    cnt = 0
+    for v in range(n + m):
+        if parent[v] != root and pflow[v] > 0:
+            cnt += 1
+    rows = np.empty(cnt, dtype=np.int64)
+    cols = np.empty(cnt, dtype=np.int64)
+    vals = np.empty(cnt)
+    k = 0
+    for v in range(n + m):
+        p = parent[v]
+        if p != root and pflow[v] > 0:
+            if v < n:
+                rows[k] = v
+                cols[k] = p - n
+            else:
+                rows[k] = p
+                cols[k] = v - n
+            vals[k] = pflow[v]
+            k += 1
+    return rows, cols, vals
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_cols_dense(C, f):
+    """``g_j = min_i C_ij - f_i`` (the c-transform), parallel over column chunks."""
+    n, m = C.shape
+    n_chunks = min(m, 64)
+    g = np.full(m, np.inf)
+    for c in prange(n_chunks):
+        j0 = c * m // n_chunks
+        j1 = (c + 1) * m // n_chunks
+        for i in range(n):
+            fi = f[i]
+            for j in range(j0, j1):
+                t = C[i, j] - fi
+                if t < g[j]:
+                    g[j] = t
+    return g
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_rows_dense(C, g, rows):
+    """``f_i = min_j C_ij - g_j`` for the listed rows."""
+    out = np.empty(rows.shape[0])
+    for k in prange(rows.shape[0]):
+        i = rows[k]
+        best = np.inf
+        for j in range(C.shape[1]):
+            t = C[i, j] - g[j]
+            if t < best:
+                best = t
+        out[k] = best
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_cols_points(x, y, code, minkowski_p, power, f):
+    m = y.shape[0]
+    n = x.shape[0]
+    g = np.empty(m)
+    for j in prange(m):
+        best = np.inf
+        for i in range(n):
+            t = _point_cost(x, i, y, j, code, minkowski_p, power) - f[i]
+            if t < best:
+                best = t
+        g[j] = best
+    return g
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows):
+    out = np.empty(rows.shape[0])
+    for k in prange(rows.shape[0]):
+        i = rows[k]
+        best = np.inf
+        for j in range(y.shape[0]):
+            t = _point_cost(x, i, y, j, code, minkowski_p, power) - g[j]
+            if t < best:
+                best = t
+        out[k] = best
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _points_violation_and_range(x, y, code, minkowski_p, power, f, g):
+    """``max_ij f_i + g_j - c_ij`` and ``max_ij |c_ij|`` without forming ``c``."""
+    n = x.shape[0]
+    m = y.shape[0]
+    viol = np.empty(n)
+    cabs = np.empty(n)
+    for i in prange(n):
+        worst = -np.inf
+        big = 0.0
+        for j in range(m):
+            c = _point_cost(x, i, y, j, code, minkowski_p, power)
+            r = f[i] + g[j] - c
+            if r > worst:
+                worst = r
+            if abs(c) > big:
+                big = abs(c)
+        viol[i] = worst
+        cabs[i] = big
+    return viol.max(), cabs.max()
+
+
+@njit(cache=True, parallel=True)
+def _points_cost_range(x, y, code, minkowski_p, power):
+    n = x.shape[0]
+    m = y.shape[0]
+    lo = np.empty(n)
+    hi = np.empty(n)
+    for i in prange(n):
+        a = np.inf
+        z = -np.inf
+        for j in range(m):
+            c = _point_cost(x, i, y, j, code, minkowski_p, power)
+            if c < a:
+                a = c
+            if c > z:
+                z = c
+        lo[i] = a
+        hi[i] = z
+    return lo.min(), hi.max()
+
+
+@njit(cache=True)
+def _pair_costs_at(x, y, code, minkowski_p, power, rows, cols):
+    out = np.empty(rows.shape[0])
+    for k in range(rows.shape[0]):
+        out[k] = _point_cost(x, rows[k], y, cols[k], code, minkowski_p, power)
+    return out
