@@ -5,5 +5,16 @@ Every exact solver returns an :class:`OTResult` carrying an independently comput
 """
 
 from ._result import Certificate, OptimalityError, OTResult, certify
+from .batch import BatchOTResult, emd_batch
+from .network_simplex import network_simplex, network_simplex_points
 
-__all__ = ["Certificate", "OptimalityError", "OTResult", "certify"]
+__all__ = [
+    "Certificate",
+    "OptimalityError",
+    "OTResult",
+    "certify",
+    "BatchOTResult",
+    "emd_batch",
+    "network_simplex",
+    "network_simplex_points",
+]

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .._numba import FASTMATH
 from .costs import _pair_cost
 
 #: status codes returned by the kernels
@@ -230,13 +231,50 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath, 
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _scan_row(crow, pis, cmin, j0, j1, thr):
+    """Smallest ``(crow[j] - cmin) + pis[j]`` below ``thr`` over ``j0 <= j < j1``.
+
+    Eight arcs at a time through a branch-free min tree (the loop with an index-tracking
+    branch per arc does not vectorise; this runs ~6x faster); the arc is located only when the
+    chunk improves on ``thr``. Returns ``(thr, j)`` with ``j = -1`` when nothing is below.
+    """
+    found = -1
+    jj = j0
+    while jj + 8 <= j1:
+        r0 = (crow[jj] - cmin) + pis[jj]
+        r1 = (crow[jj + 1] - cmin) + pis[jj + 1]
+        r2 = (crow[jj + 2] - cmin) + pis[jj + 2]
+        r3 = (crow[jj + 3] - cmin) + pis[jj + 3]
+        r4 = (crow[jj + 4] - cmin) + pis[jj + 4]
+        r5 = (crow[jj + 5] - cmin) + pis[jj + 5]
+        r6 = (crow[jj + 6] - cmin) + pis[jj + 6]
+        r7 = (crow[jj + 7] - cmin) + pis[jj + 7]
+        low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
+        if low < thr:
+            thr = low
+            for q in range(8):
+                if (crow[jj + q] - cmin) + pis[jj + q] == low:
+                    found = jj + q
+                    break
+        jj += 8
+    while jj < j1:
+        r = (crow[jj] - cmin) + pis[jj]
+        if r < thr:
+            thr = r
+            found = jj
+        jj += 1
+    return thr, found
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def _price_dense(C, cmin, pi, n, m, start, block, tol):
     """Block search from arc ``start``: the most negative reduced cost in the first block that
     holds one below ``-tol``. Returns ``(i, j, rc, next_start)``, ``i = -1`` when none."""
     total = n * m
     i = start // m
     j = start - i * m
+    pis = pi[n : n + m]
     best = -tol
     bi = -1
     bj = -1
@@ -245,14 +283,13 @@ def _price_dense(C, cmin, pi, n, m, start, block, tol):
         todo = min(block, total - scanned)
         scanned += todo
         while todo > 0:
-            pii = pi[i] + cmin
             jend = min(m, j + todo)
-            for jj in range(j, jend):
-                r = (C[i, jj] - pii) + pi[n + jj]
-                if r < best:
-                    best = r
-                    bi = i
-                    bj = jj
+            pii = pi[i]
+            thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii)
+            if found >= 0:
+                best = thr - pii
+                bi = i
+                bj = found
             todo -= jend - j
             if jend == m:
                 j = 0
@@ -504,3 +541,129 @@ def _pair_costs_at(x, y, code, minkowski_p, power, rows, cols):
     for k in range(rows.shape[0]):
         out[k] = _point_cost(x, rows[k], y, cols[k], code, minkowski_p, power)
     return out
+
+
+@njit(cache=True)
+def _solve_one_certified(a, b, C, price_rtol, block, max_iter):
+    """Cold-start solve of one small problem plus its certificate residuals, for the batch.
+
+    Returns ``(cost, f, g, status, iterations, worst)`` where ``worst`` is the largest of the
+    relative residuals (marginal error / mass, dual infeasibility, duality gap and
+    complementary slackness / (mass max|C|)) with centred potentials.
+    """
+    n, m = C.shape
+    sa = a.sum()
+    sb = b.sum()
+    if sa != sb:
+        b = b * (sa / sb)
+    cmin = C.min()
+    cmax = C.max()
+    crange = cmax - cmin
+    ref = crange if crange > 0 else 1.0
+    pi0 = np.empty(n + m + 1)
+    for i in range(n):
+        pi0[i] = ref if a[i] > 0 else -ref
+    for j in range(m):
+        pi0[n + j] = -ref
+    pi0[n + m] = 0.0
+    parent, pflow, pi, status, it = _solve_dense(a, b, C, cmin, pi0, price_rtol * ref, block,
+                                                 max_iter)
+    f = np.empty(n)
+    for i in range(n):
+        f[i] = pi[i] + cmin
+    g = np.full(m, np.inf)
+    for i in range(n):
+        for j in range(m):
+            t = C[i, j] - f[i]
+            if t < g[j]:
+                g[j] = t
+    for i in range(n):
+        if a[i] <= 0:
+            best = np.inf
+            for j in range(m):
+                t = C[i, j] - g[j]
+                if t < best:
+                    best = t
+            f[i] = best
+    shift = (np.dot(b, g) - np.dot(a, f)) / (sa + b.sum())
+    f += shift
+    g -= shift
+    # certificate residuals from the tree's plan
+    row_sum = np.zeros(n)
+    col_sum = np.zeros(m)
+    cost = 0.0
+    slack = 0.0
+    root = n + m
+    for v in range(n + m):
+        p = parent[v]
+        if p != root and pflow[v] > 0:
+            if v < n:
+                i = v
+                j = p - n
+            else:
+                i = p
+                j = v - n
+            x = pflow[v]
+            row_sum[i] += x
+            col_sum[j] += x
+            cost += x * C[i, j]
+            slack += x * abs(C[i, j] - f[i] - g[j])
+    mass = max(sa, b.sum())
+    marg = max(np.abs(row_sum - a).max(), np.abs(col_sum - b).max())
+    infeas = 0.0
+    for i in range(n):
+        for j in range(m):
+            r = f[i] + g[j] - C[i, j]
+            if r > infeas:
+                infeas = r
+    dual = np.dot(a, f) + np.dot(b, g)
+    scale = mass * max(abs(cmin), abs(cmax))
+    if scale <= 0:
+        scale = 1.0
+    worst = max(marg / mass, max(infeas, max(abs(cost - dual), slack)) / scale)
+    return cost, f, g, status, it, worst
+
+
+@njit(cache=True, parallel=True)
+def _solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, want_potentials):
+    """Solve ``len(A)`` independent problems in parallel (one per thread at a time)."""
+    n_prob = A.shape[0]
+    n = A.shape[1]
+    m = B.shape[1]
+    costs = np.empty(n_prob)
+    worst = np.empty(n_prob)
+    status = np.empty(n_prob, dtype=np.int64)
+    iters = np.empty(n_prob, dtype=np.int64)
+    F = np.empty((n_prob if want_potentials else 0, n))
+    G = np.empty((n_prob if want_potentials else 0, m))
+    block = max(64, int(np.ceil(np.sqrt(n * m))))
+    for k in prange(n_prob):
+        C = Cs[0] if shared_cost else Cs[k]
+        cost, f, g, st, it, w = _solve_one_certified(A[k], B[k], C, price_rtol, block, max_iter)
+        costs[k] = cost
+        worst[k] = w
+        status[k] = st
+        iters[k] = it
+        if want_potentials:
+            F[k] = f
+            G[k] = g
+    return costs, F, G, status, iters, worst
+
+
+@njit(cache=True, parallel=True)
+def _entrywise_dual_violation(C, f, g, floor):
+    """``max_ij (f_i + g_j - C_ij) / max(floor, |C_ij|, |f_i|, |g_j|)``: dual infeasibility
+    measured against the magnitude of the numbers involved, so one huge entry elsewhere in
+    ``C`` cannot hide a violation among the ordinary ones."""
+    n, m = C.shape
+    worst = np.empty(n)
+    for i in prange(n):
+        w = -np.inf
+        fi = f[i]
+        for j in range(m):
+            c = C[i, j]
+            r = (fi + g[j] - c) / max(max(floor, abs(c)), max(abs(fi), abs(g[j])))
+            if r > w:
+                w = r
+        worst[i] = w
+    return worst.max()

@@ -37,6 +37,7 @@ from ._network_simplex import (
     STATUS_MAX_ITER,
     STATUS_OPTIMAL,
     _ctransform_cols_dense,
+    _entrywise_dual_violation,
     _ctransform_cols_points,
     _ctransform_rows_dense,
     _ctransform_rows_points,
@@ -106,28 +107,91 @@ def _warm_potentials(warm_start, n: int, m: int):
     return f0, g0
 
 
-def _initial_potentials(a, cmin, ref, n, m, warm, max_reduced):
-    """Node potentials of the artificial starting tree.
+#: Deterministic sample of cost entries used to size the artificial arcs (see
+#: :func:`_artificial_cost`).
+COST_SAMPLE_SIZE = 4096
 
-    The artificial arcs' costs are implied by these potentials. Routing mass through the root
-    must cost more than any real arc, so that no optimal basis keeps flow on an artificial arc:
-    cold, ``pi = +M`` on sources and ``-M`` on sinks with ``2M > max C - min C``; warm, the given
-    potentials offset by ``K`` with ``2K > max_ij (C_ij - f_i - g_j)``, so the first pivots
-    enter the arcs that are tight for the warm potentials.
+#: An artificial arc still carrying more than this fraction of the total mass at the end means
+#: the artificial cost was too small: the problem is solved again with the safe one.
+ARTIFICIAL_FLOW_RTOL = 1e-12
+
+
+def _sample_pairs(n: int, m: int):
+    if n * m <= COST_SAMPLE_SIZE:
+        rows, cols = np.divmod(np.arange(n * m, dtype=np.int64), m)
+        return rows, cols
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, n, COST_SAMPLE_SIZE, dtype=np.int64),
+            rng.integers(0, m, COST_SAMPLE_SIZE, dtype=np.int64))
+
+
+def _artificial_cost(sample: np.ndarray, crange: float) -> float:
+    """Half the cost of routing a unit of mass through the artificial root.
+
+    ``2M > max C - min C`` (``M = crange``) is always enough to keep artificial arcs empty at
+    the optimum, but the potentials then carry offsets of size ``M`` and, with one outlier entry
+    (``1e32`` among O(1) costs), would lose every digit of the ordinary costs. So the first
+    attempt uses twice the 99th percentile of a sample of ``C - min C``; if an artificial arc
+    ends with flow, the solve is repeated with ``M = crange`` (safe).
+    """
+    if crange <= 0:
+        return 1.0
+    q = float(np.quantile(sample, 0.99)) if sample.size else crange
+    if not q > 0:
+        return crange
+    return min(2.0 * q, crange)
+
+
+def _initial_potentials(a, n, m, big_m, warm, sample_reduced):
+    """Node potentials of the artificial starting tree (costs shifted by ``min C``).
+
+    The artificial arcs' costs are implied by these potentials: cold, ``pi = +M`` on sources
+    and ``-M`` on sinks, so a unit through the root costs ``2M``; warm, the given potentials
+    offset by ``K = max(D, 0)/2 + M`` with ``D`` a high percentile of the warm reduced costs
+    ``C_ij - f_i - g_j`` over the cost sample, so the first pivots enter the arcs that are tight
+    for the warm potentials. Zero-mass sources hang from the root by an arc pointing away from
+    it, with a potential low enough that no path through them is cheap.
     """
     pi0 = np.empty(n + m + 1)
     pi0[n + m] = 0.0
     if warm is None:
-        pi0[:n] = np.where(a > 0, ref, -ref)
-        pi0[n : n + m] = -ref
+        pi0[:n] = np.where(a > 0, big_m, -big_m)
+        pi0[n : n + m] = -big_m
         return pi0
-    f0, g0 = warm
-    fs = f0 - cmin
-    big_k = 0.5 * max(max_reduced(fs, g0), 0.0) + ref
-    zero_mass_pi = -(2.0 * big_k + 2.0 * float(np.abs(fs).max()) + ref)
+    fs, g0 = warm
+    d = float(np.quantile(sample_reduced, 0.99)) if sample_reduced.size else 0.0
+    big_k = 0.5 * max(d, 0.0) + big_m
+    zero_mass_pi = -(2.0 * big_k + 2.0 * float(np.abs(fs).max()) + big_m)
     pi0[:n] = np.where(a > 0, fs + big_k, zero_mass_pi)
     pi0[n : n + m] = -(g0 + big_k)
     return pi0
+
+
+def _artificial_flow_left(parent, pflow, n, m, mass) -> bool:
+    on_root = parent[: n + m] == n + m
+    return bool(np.any(pflow[: n + m][on_root] > ARTIFICIAL_FLOW_RTOL * mass))
+
+
+def _run_attempts(solve, a, n, m, cmin, crange, sample, warm, cap):
+    """Solve with the robust artificial cost, then (only if needed) with the safe one."""
+    big_m = _artificial_cost(sample, crange)
+    attempts = [big_m] if big_m >= crange else [big_m, crange if crange > 0 else 1.0]
+    total_iterations = 0
+    mass = float(a.sum())
+    for attempt, big_m in enumerate(attempts):
+        if warm is not None and attempt == 0:
+            f0, g0 = warm
+            fs = f0 - cmin
+            rows, cols = _sample_pairs(n, m)
+            pi0 = _initial_potentials(a, n, m, big_m, (fs, g0), sample - fs[rows] - g0[cols])
+        else:
+            pi0 = _initial_potentials(a, n, m, big_m, None, None)
+        tol = PRICE_RTOL * big_m
+        parent, pflow, pi, status, iterations = solve(pi0, tol, cap - total_iterations)
+        total_iterations += iterations
+        if status != STATUS_OPTIMAL or not _artificial_flow_left(parent, pflow, n, m, mass):
+            break
+    return parent, pflow, pi, status, total_iterations, big_m
 
 
 def _status_check(status, iterations, max_iter, make_result):
@@ -185,17 +249,18 @@ def solve_network_simplex(
     crange = float(C.max()) - cmin
     if not math.isfinite(crange):
         raise ValueError("C spans a range of costs that overflows float64 (max C - min C = inf)")
-    ref = crange if crange > 0 else 1.0
-    tol = PRICE_RTOL * ref
     cap = default_max_iter(n, m) if max_iter is None else max_iter
     block = default_block_size(n, m) if block_size is None else block_size
     warm = None if warm_start is None else _warm_potentials(warm_start, n, m)
+    rows, cols = _sample_pairs(n, m)
+    sample = C[rows, cols] - cmin
 
-    def max_reduced(fs, g0):
-        return float(((C - cmin) - fs[:, None] - g0[None, :]).max())
+    def solve(pi0, tol, budget):
+        return _solve_dense(a, b_used, C, cmin, pi0, tol, block, budget)
 
-    pi0 = _initial_potentials(a, cmin, ref, n, m, warm, max_reduced)
-    parent, pflow, pi, status, iterations = _solve_dense(a, b_used, C, cmin, pi0, tol, block, cap)
+    parent, pflow, pi, status, iterations, big_m = _run_attempts(
+        solve, a, n, m, cmin, crange, sample, warm, cap
+    )
 
     def make_result():
         rows, cols, vals = _tree_plan(parent, pflow, n, m)
@@ -219,7 +284,8 @@ def solve_network_simplex(
             certificate=cert,
             solver="network_simplex",
             iterations=int(iterations),
-            extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap},
+            extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
+                   "artificial_cost": big_m},
         )
 
     _status_check(status, iterations, cap, make_result)
@@ -255,13 +321,17 @@ def solve_network_simplex_points(
     b_used, rescaled = _balanced(a, b)
     cmin, cmax = _points_cost_range(x, y, code, minkowski_p, power)
     crange = cmax - cmin
-    ref = crange if crange > 0 else 1.0
-    tol = PRICE_RTOL * ref
     cap = default_max_iter(n, m) if max_iter is None else max_iter
     block = default_block_size(n, m) if block_size is None else block_size
-    pi0 = _initial_potentials(a, cmin, ref, n, m, None, None)
-    parent, pflow, pi, status, iterations = _solve_points(
-        a, b_used, x, y, code, minkowski_p, power, cmin, pi0, tol, block, cap
+    rows, cols = _sample_pairs(n, m)
+    sample = _pair_costs_at(x, y, code, minkowski_p, power, rows, cols) - cmin
+
+    def solve(pi0, tol, budget):
+        return _solve_points(a, b_used, x, y, code, minkowski_p, power, cmin, pi0, tol, block,
+                             budget)
+
+    parent, pflow, pi, status, iterations, big_m = _run_attempts(
+        solve, a, n, m, cmin, crange, sample, None, cap
     )
 
     def make_result():
@@ -298,11 +368,53 @@ def solve_network_simplex_points(
             certificate=cert,
             solver="network_simplex_points",
             iterations=int(iterations),
-            extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap},
+            extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
+                   "artificial_cost": big_m},
         )
 
     _status_check(status, iterations, cap, make_result)
     return make_result()
+
+
+def support_relative_residual(result: OTResult, C: np.ndarray | None = None,
+                              support_costs: np.ndarray | None = None) -> float:
+    """The certificate's residuals against the scale of the costs the plan actually uses.
+
+    :class:`~divkit.ot.Certificate` measures cost residuals against ``mass * max|C|``. One
+    outlier entry (``1e32``, POT issue 229) inflates that scale until a plainly wrong cost
+    passes. Here the duality gap and complementary slackness are divided by
+    ``mass * max |C_ij|`` over the plan's support, and (when ``C`` is given) dual feasibility
+    is checked entry by entry against ``max(|C_ij|, |f_i|, |g_j|, max|C| on the support)``.
+    """
+    cert = result.certificate
+    if support_costs is None:
+        if sp.issparse(result.plan):
+            coo = sp.coo_array(result.plan)
+            support_costs = C[coo.row, coo.col][coo.data > 0]
+        else:
+            plan = np.asarray(result.plan)
+            support_costs = C[plan > 0]
+    local = float(np.abs(support_costs).max()) if support_costs.size else 0.0
+    floor = local if local > 0 else (cert.scale / cert.total_mass if cert.scale > 0 else 1.0)
+    worst = max(cert.duality_gap, cert.complementary_slackness) / (cert.total_mass * floor)
+    if C is not None:
+        worst = max(worst, float(_entrywise_dual_violation(C, result.f, result.g, floor)))
+    return float(worst)
+
+
+def require_optimal_strict(result: OTResult, rtol: float = OPTIMALITY_RTOL, C=None,
+                           support_costs=None) -> OTResult:
+    """:func:`~divkit.ot.require_optimal` plus :func:`support_relative_residual` <= ``rtol``."""
+    require_optimal(result, rtol)
+    local = support_relative_residual(result, C, support_costs)
+    if not local <= rtol:
+        raise OptimalityError(
+            f"solver {result.solver!r} did not reach a certified optimum: residual {local:.3g} "
+            f"relative to the costs on the plan's support exceeds rtol={rtol:g} "
+            f"(the global certificate passes only because of large entries elsewhere in C)",
+            result,
+        )
+    return result
 
 
 def _validate_marginals(a, b, n, m):
@@ -385,7 +497,7 @@ def network_simplex(
     result = solve_network_simplex(
         a, b, C, warm_start=warm_start, max_iter=max_iter, sparse=bool(sparse), block_size=block_size
     )
-    return require_optimal(result, rtol)
+    return require_optimal_strict(result, rtol, C=C)
 
 
 def network_simplex_points(
@@ -458,6 +570,8 @@ __all__ = [
     "default_max_iter",
     "network_simplex",
     "network_simplex_points",
+    "require_optimal_strict",
     "solve_network_simplex",
+    "support_relative_residual",
     "solve_network_simplex_points",
 ]
