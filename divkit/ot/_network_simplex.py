@@ -231,17 +231,19 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath, 
     return True
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@njit(cache=True, fastmath=FASTMATH)
 def _scan_row(crow, pis, cmin, j0, j1, thr):
     """Smallest ``(crow[j] - cmin) + pis[j]`` below ``thr`` over ``j0 <= j < j1``.
 
     Eight arcs at a time through a branch-free min tree (the loop with an index-tracking
-    branch per arc does not vectorise; this runs ~6x faster); the arc is located only when the
-    chunk improves on ``thr``. Returns ``(thr, j)`` with ``j = -1`` when nothing is below.
+    branch per arc does not vectorise; this runs several times faster); the arc is located
+    only when the chunk improves on ``thr``. Returns ``(thr, j)``, ``j = -1`` when nothing is
+    below ``thr``.
     """
     found = -1
-    jj = j0
-    while jj + 8 <= j1:
+    n_chunks = (j1 - j0) // 8
+    for c in range(n_chunks):
+        jj = j0 + 8 * c
         r0 = (crow[jj] - cmin) + pis[jj]
         r1 = (crow[jj + 1] - cmin) + pis[jj + 1]
         r2 = (crow[jj + 2] - cmin) + pis[jj + 2]
@@ -257,20 +259,52 @@ def _scan_row(crow, pis, cmin, j0, j1, thr):
                 if (crow[jj + q] - cmin) + pis[jj + q] == low:
                     found = jj + q
                     break
-        jj += 8
-    while jj < j1:
+    for jj in range(j0 + 8 * n_chunks, j1):
         r = (crow[jj] - cmin) + pis[jj]
         if r < thr:
             thr = r
             found = jj
-        jj += 1
     return thr, found
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _price_dense(C, cmin, pi, n, m, start, block, tol):
+def _scan_row_unshifted(crow, pis, j0, j1, thr):
+    """:func:`_scan_row` for ``crow[j] + pis[j]``: used when ``|min C| <= max C - min C``, where
+    folding ``min C`` into ``thr`` loses no digits and saves a subtraction per arc."""
+    found = -1
+    n_chunks = (j1 - j0) // 8
+    for c in range(n_chunks):
+        jj = j0 + 8 * c
+        r0 = crow[jj] + pis[jj]
+        r1 = crow[jj + 1] + pis[jj + 1]
+        r2 = crow[jj + 2] + pis[jj + 2]
+        r3 = crow[jj + 3] + pis[jj + 3]
+        r4 = crow[jj + 4] + pis[jj + 4]
+        r5 = crow[jj + 5] + pis[jj + 5]
+        r6 = crow[jj + 6] + pis[jj + 6]
+        r7 = crow[jj + 7] + pis[jj + 7]
+        low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
+        if low < thr:
+            thr = low
+            for q in range(8):
+                if crow[jj + q] + pis[jj + q] == low:
+                    found = jj + q
+                    break
+    for jj in range(j0 + 8 * n_chunks, j1):
+        r = crow[jj] + pis[jj]
+        if r < thr:
+            thr = r
+            found = jj
+    return thr, found
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted):
     """Block search from arc ``start``: the most negative reduced cost in the first block that
-    holds one below ``-tol``. Returns ``(i, j, rc, next_start)``, ``i = -1`` when none."""
+    holds one below ``-tol``. Returns ``(i, j, rc, next_start)``, ``i = -1`` when none.
+
+    ``shifted`` selects exact ``(C_ij - cmin)`` arithmetic (costs on a large offset) over the
+    cheaper form with ``cmin`` folded into the row threshold."""
     total = n * m
     i = start // m
     j = start - i * m
@@ -284,8 +318,12 @@ def _price_dense(C, cmin, pi, n, m, start, block, tol):
         scanned += todo
         while todo > 0:
             jend = min(m, j + todo)
-            pii = pi[i]
-            thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii)
+            if shifted:
+                pii = pi[i]
+                thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii)
+            else:
+                pii = pi[i] + cmin
+                thr, found = _scan_row_unshifted(C[i], pis, j, jend, best + pii)
             if found >= 0:
                 best = thr - pii
                 bi = i
@@ -360,8 +398,9 @@ def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter):
     start = 0
     it = 0
     status = STATUS_OPTIMAL
+    shifted = abs(cmin) > C.max() - cmin
     while True:
-        bi, bj, rc, start = _price_dense(C, cmin, pi, n, m, start, block, tol)
+        bi, bj, rc, start = _price_dense(C, cmin, pi, n, m, start, block, tol, shifted)
         if bi < 0:
             break
         if it >= max_iter:
