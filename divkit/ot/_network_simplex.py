@@ -231,8 +231,19 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath, 
     return True
 
 
+@njit(cache=True, inline="always")
+def _record(cand_i, cand_j, n_cand, i, j):
+    """Append arc (i, j) to the ring of candidate arcs (the running-minimum records of a scan)."""
+    k = cand_i.shape[0]
+    if k > 0:
+        pos = n_cand[0] % k
+        cand_i[pos] = i
+        cand_j[pos] = j
+        n_cand[0] += 1
+
+
 @njit(cache=True, fastmath=FASTMATH)
-def _scan_row(crow, pis, cmin, j0, j1, thr):
+def _scan_row(crow, pis, cmin, j0, j1, thr, i, cand_i, cand_j, n_cand):
     """Smallest ``(crow[j] - cmin) + pis[j]`` below ``thr`` over ``j0 <= j < j1``.
 
     Eight arcs at a time through a branch-free min tree (the loop with an index-tracking
@@ -259,16 +270,18 @@ def _scan_row(crow, pis, cmin, j0, j1, thr):
                 if (crow[jj + q] - cmin) + pis[jj + q] == low:
                     found = jj + q
                     break
+            _record(cand_i, cand_j, n_cand, i, found)
     for jj in range(j0 + 8 * n_chunks, j1):
         r = (crow[jj] - cmin) + pis[jj]
         if r < thr:
             thr = r
             found = jj
+            _record(cand_i, cand_j, n_cand, i, found)
     return thr, found
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _scan_row_unshifted(crow, pis, j0, j1, thr):
+def _scan_row_unshifted(crow, pis, j0, j1, thr, i, cand_i, cand_j, n_cand):
     """:func:`_scan_row` for ``crow[j] + pis[j]``: used when ``|min C| <= max C - min C``, where
     folding ``min C`` into ``thr`` loses no digits and saves a subtraction per arc."""
     found = -1
@@ -290,16 +303,18 @@ def _scan_row_unshifted(crow, pis, j0, j1, thr):
                 if crow[jj + q] + pis[jj + q] == low:
                     found = jj + q
                     break
+            _record(cand_i, cand_j, n_cand, i, found)
     for jj in range(j0 + 8 * n_chunks, j1):
         r = crow[jj] + pis[jj]
         if r < thr:
             thr = r
             found = jj
+            _record(cand_i, cand_j, n_cand, i, found)
     return thr, found
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted):
+def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted, cand_i, cand_j, n_cand):
     """Block search from arc ``start``: the most negative reduced cost in the first block that
     holds one below ``-tol``. Returns ``(i, j, rc, next_start)``, ``i = -1`` when none.
 
@@ -320,10 +335,12 @@ def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted):
             jend = min(m, j + todo)
             if shifted:
                 pii = pi[i]
-                thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii)
+                thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii, i, cand_i, cand_j,
+                                       n_cand)
             else:
                 pii = pi[i] + cmin
-                thr, found = _scan_row_unshifted(C[i], pis, j, jend, best + pii)
+                thr, found = _scan_row_unshifted(C[i], pis, j, jend, best + pii, i, cand_i,
+                                                 cand_j, n_cand)
             if found >= 0:
                 best = thr - pii
                 bi = i
@@ -349,12 +366,96 @@ def _point_cost(x, i, y, j, code, minkowski_p, power):
     return c
 
 
+@njit(cache=True, inline="always")
+def _finish_cost(acc, code, power):
+    if code == 0:
+        acc = np.sqrt(acc)
+    if power != 1.0:
+        acc = acc**power
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr, y,
+                     cand_i, cand_j, n_cand):
+    """:func:`_scan_row` with ``C_ij = d(x_i, y_j)**power`` computed on the fly.
+
+    (Squared) euclidean costs use the transposed targets ``yT`` (d, m) eight at a time, so the
+    distance arithmetic vectorises; other metrics call the shared ``_pair_cost`` per arc.
+    """
+    found = -1
+    jj = j0
+    if code <= 1:
+        d = x.shape[1]
+        n_chunks = (j1 - j0) // 8
+        for c in range(n_chunks):
+            jj = j0 + 8 * c
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+            for k in range(d):
+                xk = x[i, k]
+                yk = yT[k]
+                t0 = xk - yk[jj]
+                t1 = xk - yk[jj + 1]
+                t2 = xk - yk[jj + 2]
+                t3 = xk - yk[jj + 3]
+                t4 = xk - yk[jj + 4]
+                t5 = xk - yk[jj + 5]
+                t6 = xk - yk[jj + 6]
+                t7 = xk - yk[jj + 7]
+                s0 += t0 * t0
+                s1 += t1 * t1
+                s2 += t2 * t2
+                s3 += t3 * t3
+                s4 += t4 * t4
+                s5 += t5 * t5
+                s6 += t6 * t6
+                s7 += t7 * t7
+            r0 = (_finish_cost(s0, code, power) - cmin) + pis[jj]
+            r1 = (_finish_cost(s1, code, power) - cmin) + pis[jj + 1]
+            r2 = (_finish_cost(s2, code, power) - cmin) + pis[jj + 2]
+            r3 = (_finish_cost(s3, code, power) - cmin) + pis[jj + 3]
+            r4 = (_finish_cost(s4, code, power) - cmin) + pis[jj + 4]
+            r5 = (_finish_cost(s5, code, power) - cmin) + pis[jj + 5]
+            r6 = (_finish_cost(s6, code, power) - cmin) + pis[jj + 6]
+            r7 = (_finish_cost(s7, code, power) - cmin) + pis[jj + 7]
+            low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
+            if low < thr:
+                thr = low
+                if r0 == low:
+                    found = jj
+                elif r1 == low:
+                    found = jj + 1
+                elif r2 == low:
+                    found = jj + 2
+                elif r3 == low:
+                    found = jj + 3
+                elif r4 == low:
+                    found = jj + 4
+                elif r5 == low:
+                    found = jj + 5
+                elif r6 == low:
+                    found = jj + 6
+                else:
+                    found = jj + 7
+                _record(cand_i, cand_j, n_cand, i, found)
+        jj = j0 + 8 * n_chunks
+    for j in range(jj, j1):
+        r = (_point_cost(x, i, y, j, code, minkowski_p, power) - cmin) + pis[j]
+        if r < thr:
+            thr = r
+            found = j
+            _record(cand_i, cand_j, n_cand, i, found)
+    return thr, found
+
+
 @njit(cache=True)
-def _price_points(x, y, code, minkowski_p, power, cmin, pi, n, m, start, block, tol):
+def _price_points(x, y, yT, code, minkowski_p, power, cmin, pi, n, m, start, block, tol,
+                  cand_i, cand_j, n_cand):
     """Block search like :func:`_price_dense`, costs evaluated on the fly."""
     total = n * m
     i = start // m
     j = start - i * m
+    pis = pi[n : n + m]
     best = -tol
     bi = -1
     bj = -1
@@ -363,14 +464,14 @@ def _price_points(x, y, code, minkowski_p, power, cmin, pi, n, m, start, block, 
         todo = min(block, total - scanned)
         scanned += todo
         while todo > 0:
-            pii = pi[i] + cmin
             jend = min(m, j + todo)
-            for jj in range(j, jend):
-                r = (_point_cost(x, i, y, jj, code, minkowski_p, power) - pii) + pi[n + jj]
-                if r < best:
-                    best = r
-                    bi = i
-                    bj = jj
+            pii = pi[i]
+            thr, found = _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j,
+                                          jend, best + pii, y, cand_i, cand_j, n_cand)
+            if found >= 0:
+                best = thr - pii
+                bi = i
+                bj = found
             todo -= jend - j
             if jend == m:
                 j = 0
@@ -385,8 +486,49 @@ def _price_points(x, y, code, minkowski_p, power, cmin, pi, n, m, start, block, 
 
 
 @njit(cache=True)
-def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter):
-    """Network simplex on a dense cost matrix. Returns the tree and ``(status, iterations)``."""
+def _best_candidate_points(x, y, code, minkowski_p, power, cmin, pi, n, cand_i, cand_j,
+                           n_cand, tol):
+    best = -tol
+    pick = -1
+    for c in range(min(n_cand[0], cand_i.shape[0])):
+        i = cand_i[c]
+        if i < 0:
+            continue
+        j = cand_j[c]
+        r = (_point_cost(x, i, y, j, code, minkowski_p, power) - cmin) - pi[i] + pi[n + j]
+        if r < best:
+            best = r
+            pick = c
+    return pick, best
+
+
+@njit(cache=True)
+def _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol):
+    """Most negative reduced cost among the remembered candidate arcs (``-1`` if none is below
+    ``-tol``)."""
+    best = -tol
+    pick = -1
+    for c in range(min(n_cand[0], cand_i.shape[0])):
+        i = cand_i[c]
+        if i < 0:
+            continue
+        j = cand_j[c]
+        r = (C[i, j] - cmin) - pi[i] + pi[n + j]
+        if r < best:
+            best = r
+            pick = c
+    return pick, best
+
+
+@njit(cache=True)
+def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
+    """Network simplex on a dense cost matrix. Returns the tree and ``(status, iterations)``.
+
+    Pricing alternates major iterations (a block search, which also remembers the last
+    ``n_candidates`` running-minimum arcs it met) and minor ones (re-price only those
+    remembered arcs under the new potentials; AMO §11.5, candidate list rule), so most pivots
+    cost a handful of reduced costs instead of a whole block.
+    """
     n = a.shape[0]
     m = b.shape[0]
     parent, pdir, pflow, pi, thread, rev, depth = _init_tree(a, b, pi0)
@@ -395,14 +537,26 @@ def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter):
     vpath = np.empty(N, dtype=np.int64)
     buf = np.empty(N, dtype=np.int64)
     segstart = np.empty(N + 1, dtype=np.int64)
+    cand_i = np.full(n_candidates, -1, dtype=np.int64)
+    cand_j = np.empty(n_candidates, dtype=np.int64)
+    n_cand = np.zeros(1, dtype=np.int64)
     start = 0
     it = 0
     status = STATUS_OPTIMAL
     shifted = abs(cmin) > C.max() - cmin
     while True:
-        bi, bj, rc, start = _price_dense(C, cmin, pi, n, m, start, block, tol, shifted)
-        if bi < 0:
-            break
+        pick, rc = _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol)
+        if pick >= 0:
+            bi = cand_i[pick]
+            bj = cand_j[pick]
+            cand_i[pick] = -1
+        else:
+            n_cand[0] = 0
+            cand_i[:] = -1
+            bi, bj, rc, start = _price_dense(C, cmin, pi, n, m, start, block, tol, shifted,
+                                             cand_i, cand_j, n_cand)
+            if bi < 0:
+                break
         if it >= max_iter:
             status = STATUS_MAX_ITER
             break
@@ -415,8 +569,10 @@ def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter):
 
 
 @njit(cache=True)
-def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, max_iter):
-    """Network simplex with costs ``d(x_i, y_j)**power`` evaluated on the fly."""
+def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, max_iter,
+                  n_candidates=16):
+    """Network simplex with costs ``d(x_i, y_j)**power`` evaluated on the fly (same pricing
+    scheme as :func:`_solve_dense`)."""
     n = a.shape[0]
     m = b.shape[0]
     parent, pdir, pflow, pi, thread, rev, depth = _init_tree(a, b, pi0)
@@ -425,14 +581,27 @@ def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, m
     vpath = np.empty(N, dtype=np.int64)
     buf = np.empty(N, dtype=np.int64)
     segstart = np.empty(N + 1, dtype=np.int64)
+    cand_i = np.full(n_candidates, -1, dtype=np.int64)
+    cand_j = np.empty(n_candidates, dtype=np.int64)
+    n_cand = np.zeros(1, dtype=np.int64)
+    yT = np.ascontiguousarray(y.T)
     start = 0
     it = 0
     status = STATUS_OPTIMAL
     while True:
-        bi, bj, rc, start = _price_points(x, y, code, minkowski_p, power, cmin, pi, n, m,
-                                          start, block, tol)
-        if bi < 0:
-            break
+        pick, rc = _best_candidate_points(x, y, code, minkowski_p, power, cmin, pi, n, cand_i,
+                                          cand_j, n_cand, tol)
+        if pick >= 0:
+            bi = cand_i[pick]
+            bj = cand_j[pick]
+            cand_i[pick] = -1
+        else:
+            n_cand[0] = 0
+            cand_i[:] = -1
+            bi, bj, rc, start = _price_points(x, y, yT, code, minkowski_p, power, cmin, pi, n,
+                                              m, start, block, tol, cand_i, cand_j, n_cand)
+            if bi < 0:
+                break
         if it >= max_iter:
             status = STATUS_MAX_ITER
             break
