@@ -875,3 +875,16 @@ def _entrywise_dual_violation(C, f, g, floor):
                 w = r
         worst[i] = w
     return worst.max()
+
+
+@njit(cache=True)
+def _min_max(C):
+    """``(min C, max C)`` in one pass."""
+    lo = np.inf
+    hi = -np.inf
+    for v in C.ravel():
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    return lo, hi
