@@ -126,7 +126,7 @@ def _sample_pairs(n: int, m: int):
             rng.integers(0, m, COST_SAMPLE_SIZE, dtype=np.int64))
 
 
-def _artificial_cost(sample: np.ndarray, crange: float) -> float:
+def _artificial_cost(sample: np.ndarray, crange: float, cmin: float) -> float:
     """Half the cost of routing a unit of mass through the artificial root.
 
     ``2M > max C - min C`` (``M = crange``) is always enough to keep artificial arcs empty at
@@ -135,8 +135,8 @@ def _artificial_cost(sample: np.ndarray, crange: float) -> float:
     attempt uses twice the 99th percentile of a sample of ``C - min C``; if an artificial arc
     ends with flow, the solve is repeated with ``M = crange`` (safe).
     """
-    if crange <= 0:
-        return 1.0
+    if crange <= 0:  # all costs equal: any M > 0 works; keep it on the costs' scale
+        return abs(cmin) if cmin != 0 else 1.0
     q = float(np.quantile(sample, 0.99)) if sample.size else crange
     if not q > 0:
         return crange
@@ -175,8 +175,8 @@ def _artificial_flow_left(parent, pflow, n, m, mass) -> bool:
 
 def _run_attempts(solve, a, n, m, cmin, crange, sample, warm, cap):
     """Solve with the robust artificial cost, then (only if needed) with the safe one."""
-    big_m = _artificial_cost(sample, crange)
-    attempts = [big_m] if big_m >= crange else [big_m, crange if crange > 0 else 1.0]
+    big_m = _artificial_cost(sample, crange, cmin)
+    attempts = [big_m] if big_m >= crange else [big_m, crange]
     total_iterations = 0
     mass = float(a.sum())
     for attempt, big_m in enumerate(attempts):
@@ -383,14 +383,17 @@ OUTLIER_RATIO = 16.0
 
 
 def support_relative_residual(result: OTResult, C: np.ndarray | None = None,
-                              support_costs: np.ndarray | None = None) -> float:
-    """The certificate's residuals against the scale of the costs the plan actually uses.
+                              support_costs: np.ndarray | None = None,
+                              typical_cost: float | None = None) -> float:
+    """The certificate's residuals against the scale of the costs that matter.
 
     :class:`~divkit.ot.Certificate` measures cost residuals against ``mass * max|C|``. One
     outlier entry (``1e32``, POT issue 229) inflates that scale until a plainly wrong cost
     passes. Here the duality gap and complementary slackness are divided by
-    ``mass * max |C_ij|`` over the plan's support, and (when ``C`` is given) dual feasibility
-    is checked entry by entry against ``max(|C_ij|, |f_i|, |g_j|, max|C| on the support)``.
+    ``mass * s`` with ``s = max(max |C_ij| on the plan's support, 99th percentile of |C|)``
+    (the percentile from a fixed sample of entries, so it ignores a few outliers), and, when
+    ``C`` is given and has entries above ``OUTLIER_RATIO * s``, dual feasibility is checked
+    entry by entry against ``max(s, |C_ij|, |f_i|, |g_j|)``.
     """
     cert = result.certificate
     if support_costs is None:
@@ -400,20 +403,26 @@ def support_relative_residual(result: OTResult, C: np.ndarray | None = None,
         else:
             plan = np.asarray(result.plan)
             support_costs = C[plan > 0]
+    if typical_cost is None:
+        n, m = C.shape
+        rows, cols = _sample_pairs(n, m)
+        typical_cost = float(np.quantile(np.abs(C[rows, cols]), 0.99))
     local = float(np.abs(support_costs).max()) if support_costs.size else 0.0
-    floor = local if local > 0 else (cert.scale / cert.total_mass if cert.scale > 0 else 1.0)
+    floor = max(local, typical_cost)
+    if not floor > 0:
+        floor = cert.scale / cert.total_mass if cert.scale > 0 else 1.0
     worst = max(cert.duality_gap, cert.complementary_slackness) / (cert.total_mass * floor)
-    # without outliers the global certificate is already on the local scale: skip the pass
+    # without outliers the global certificate is already on this scale: skip the pass
     if C is not None and cert.scale > OUTLIER_RATIO * cert.total_mass * floor:
         worst = max(worst, float(_entrywise_dual_violation(C, result.f, result.g, floor)))
     return float(worst)
 
 
 def require_optimal_strict(result: OTResult, rtol: float = OPTIMALITY_RTOL, C=None,
-                           support_costs=None) -> OTResult:
+                           support_costs=None, typical_cost=None) -> OTResult:
     """:func:`~divkit.ot.require_optimal` plus :func:`support_relative_residual` <= ``rtol``."""
     require_optimal(result, rtol)
-    local = support_relative_residual(result, C, support_costs)
+    local = support_relative_residual(result, C, support_costs, typical_cost)
     if not local <= rtol:
         raise OptimalityError(
             f"solver {result.solver!r} did not reach a certified optimum: residual {local:.3g} "
