@@ -93,7 +93,7 @@ def _init_tree(a, b, pi0):
 
 
 @njit(cache=True)
-def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath, buf, segstart):
+def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath):
     """Enter arc ``u -> v`` (reduced cost ``rc < 0``), push flow round its cycle, re-hang the
     cut-off subtree. Returns False when the cycle has no blocking arc (unbounded)."""
     # apex of the cycle: climb from the deeper end until both meet
@@ -168,39 +168,43 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath, 
         shift = -rc
     k = idx
 
-    # new preorder of the subtree: for t = 0..k, the old subtree of path[t] minus the old
-    # subtree of path[t-1], each in old thread order (AMO §11.3, re-rooting a subtree)
+    # One walk over the moved subtree S re-threads it, fixes depths and shifts potentials.
+    # New preorder: for t = 0..k, the old subtree of path[t] minus the old subtree of
+    # path[t-1], each in old thread order (re-rooting S at path[0], AMO §11.3). A node's old
+    # depth and thread are read before the node is visited, so updating in place is safe.
     out = path[k]
     before = rev[out]
-    cnt = 0
+    base = depth[p] + 1
+    last = -1
     after_prev = -1
     x = -1
     for t in range(k + 1):
         w = path[t]
-        segstart[t] = cnt
         dw = depth[w]
-        buf[cnt] = w
-        cnt += 1
+        off = base + t - dw
         x = thread[w]
-        while depth[x] > dw:
+        depth[w] = base + t
+        pi[w] += shift
+        if last >= 0:
+            thread[last] = w
+            rev[w] = last
+        last = w
+        while True:
             if t > 0 and x == path[t - 1]:
-                x = after_prev
+                x = after_prev  # skip the block already placed
                 continue
-            buf[cnt] = x
-            cnt += 1
-            x = thread[x]
+            if depth[x] <= dw:
+                break
+            nx = thread[x]
+            depth[x] += off
+            pi[x] += shift
+            thread[last] = x
+            rev[x] = last
+            last = x
+            x = nx
         after_prev = x
-    segstart[k + 1] = cnt
     after = x
-
-    # depths and potentials of the moved subtree
-    base = depth[p] + 1
-    for t in range(k + 1):
-        off = base + t - depth[path[t]]
-        for s in range(segstart[t], segstart[t + 1]):
-            z = buf[s]
-            depth[z] += off
-            pi[z] += shift
+    first = path[0]
 
     # reverse parent pointers along the path
     prev_par = p
@@ -220,14 +224,11 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath, 
     # cut the old block out of the thread, then splice the new order in right after p
     thread[before] = after
     rev[after] = before
-    for s in range(cnt - 1):
-        thread[buf[s]] = buf[s + 1]
-        rev[buf[s + 1]] = buf[s]
     nxt = thread[p]
-    thread[p] = buf[0]
-    rev[buf[0]] = p
-    thread[buf[cnt - 1]] = nxt
-    rev[nxt] = buf[cnt - 1]
+    thread[p] = first
+    rev[first] = p
+    thread[last] = nxt
+    rev[nxt] = last
     return True
 
 
@@ -251,31 +252,35 @@ def _scan_row(crow, pis, cmin, j0, j1, thr, i, cand_i, cand_j, n_cand):
     only when the chunk improves on ``thr``. Returns ``(thr, j)``, ``j = -1`` when nothing is
     below ``thr``.
     """
+    # slices, so that every index below is provably >= 0: numba's negative-index wraparound
+    # check would otherwise stop the loop from vectorising (2x slower)
+    cs = crow[j0:j1]
+    ps = pis[j0:j1]
     found = -1
     n_chunks = (j1 - j0) // 8
     for c in range(n_chunks):
-        jj = j0 + 8 * c
-        r0 = (crow[jj] - cmin) + pis[jj]
-        r1 = (crow[jj + 1] - cmin) + pis[jj + 1]
-        r2 = (crow[jj + 2] - cmin) + pis[jj + 2]
-        r3 = (crow[jj + 3] - cmin) + pis[jj + 3]
-        r4 = (crow[jj + 4] - cmin) + pis[jj + 4]
-        r5 = (crow[jj + 5] - cmin) + pis[jj + 5]
-        r6 = (crow[jj + 6] - cmin) + pis[jj + 6]
-        r7 = (crow[jj + 7] - cmin) + pis[jj + 7]
+        jj = 8 * c
+        r0 = (cs[jj] - cmin) + ps[jj]
+        r1 = (cs[jj + 1] - cmin) + ps[jj + 1]
+        r2 = (cs[jj + 2] - cmin) + ps[jj + 2]
+        r3 = (cs[jj + 3] - cmin) + ps[jj + 3]
+        r4 = (cs[jj + 4] - cmin) + ps[jj + 4]
+        r5 = (cs[jj + 5] - cmin) + ps[jj + 5]
+        r6 = (cs[jj + 6] - cmin) + ps[jj + 6]
+        r7 = (cs[jj + 7] - cmin) + ps[jj + 7]
         low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
         if low < thr:
             thr = low
             for q in range(8):
-                if (crow[jj + q] - cmin) + pis[jj + q] == low:
-                    found = jj + q
+                if (cs[jj + q] - cmin) + ps[jj + q] == low:
+                    found = j0 + jj + q
                     break
             _record(cand_i, cand_j, n_cand, i, found)
-    for jj in range(j0 + 8 * n_chunks, j1):
-        r = (crow[jj] - cmin) + pis[jj]
+    for jj in range(8 * n_chunks, j1 - j0):
+        r = (cs[jj] - cmin) + ps[jj]
         if r < thr:
             thr = r
-            found = jj
+            found = j0 + jj
             _record(cand_i, cand_j, n_cand, i, found)
     return thr, found
 
@@ -284,31 +289,35 @@ def _scan_row(crow, pis, cmin, j0, j1, thr, i, cand_i, cand_j, n_cand):
 def _scan_row_unshifted(crow, pis, j0, j1, thr, i, cand_i, cand_j, n_cand):
     """:func:`_scan_row` for ``crow[j] + pis[j]``: used when ``|min C| <= max C - min C``, where
     folding ``min C`` into ``thr`` loses no digits and saves a subtraction per arc."""
+    # slices, so that every index below is provably >= 0: numba's negative-index wraparound
+    # check would otherwise stop the loop from vectorising (2x slower)
+    cs = crow[j0:j1]
+    ps = pis[j0:j1]
     found = -1
     n_chunks = (j1 - j0) // 8
     for c in range(n_chunks):
-        jj = j0 + 8 * c
-        r0 = crow[jj] + pis[jj]
-        r1 = crow[jj + 1] + pis[jj + 1]
-        r2 = crow[jj + 2] + pis[jj + 2]
-        r3 = crow[jj + 3] + pis[jj + 3]
-        r4 = crow[jj + 4] + pis[jj + 4]
-        r5 = crow[jj + 5] + pis[jj + 5]
-        r6 = crow[jj + 6] + pis[jj + 6]
-        r7 = crow[jj + 7] + pis[jj + 7]
+        jj = 8 * c
+        r0 = cs[jj] + ps[jj]
+        r1 = cs[jj + 1] + ps[jj + 1]
+        r2 = cs[jj + 2] + ps[jj + 2]
+        r3 = cs[jj + 3] + ps[jj + 3]
+        r4 = cs[jj + 4] + ps[jj + 4]
+        r5 = cs[jj + 5] + ps[jj + 5]
+        r6 = cs[jj + 6] + ps[jj + 6]
+        r7 = cs[jj + 7] + ps[jj + 7]
         low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
         if low < thr:
             thr = low
             for q in range(8):
-                if crow[jj + q] + pis[jj + q] == low:
-                    found = jj + q
+                if cs[jj + q] + ps[jj + q] == low:
+                    found = j0 + jj + q
                     break
             _record(cand_i, cand_j, n_cand, i, found)
-    for jj in range(j0 + 8 * n_chunks, j1):
-        r = crow[jj] + pis[jj]
+    for jj in range(8 * n_chunks, j1 - j0):
+        r = cs[jj] + ps[jj]
         if r < thr:
             thr = r
-            found = jj
+            found = j0 + jj
             _record(cand_i, cand_j, n_cand, i, found)
     return thr, found
 
@@ -385,15 +394,16 @@ def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr,
     """
     found = -1
     jj = j0
+    ps = pis[j0:j1]  # slices keep every index provably >= 0 (see _scan_row)
     if code <= 1:
         d = x.shape[1]
         n_chunks = (j1 - j0) // 8
         for c in range(n_chunks):
-            jj = j0 + 8 * c
+            jj = 8 * c
             s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
             for k in range(d):
                 xk = x[i, k]
-                yk = yT[k]
+                yk = yT[k, j0:j1]
                 t0 = xk - yk[jj]
                 t1 = xk - yk[jj + 1]
                 t2 = xk - yk[jj + 2]
@@ -410,33 +420,33 @@ def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr,
                 s5 += t5 * t5
                 s6 += t6 * t6
                 s7 += t7 * t7
-            r0 = (_finish_cost(s0, code, power) - cmin) + pis[jj]
-            r1 = (_finish_cost(s1, code, power) - cmin) + pis[jj + 1]
-            r2 = (_finish_cost(s2, code, power) - cmin) + pis[jj + 2]
-            r3 = (_finish_cost(s3, code, power) - cmin) + pis[jj + 3]
-            r4 = (_finish_cost(s4, code, power) - cmin) + pis[jj + 4]
-            r5 = (_finish_cost(s5, code, power) - cmin) + pis[jj + 5]
-            r6 = (_finish_cost(s6, code, power) - cmin) + pis[jj + 6]
-            r7 = (_finish_cost(s7, code, power) - cmin) + pis[jj + 7]
+            r0 = (_finish_cost(s0, code, power) - cmin) + ps[jj]
+            r1 = (_finish_cost(s1, code, power) - cmin) + ps[jj + 1]
+            r2 = (_finish_cost(s2, code, power) - cmin) + ps[jj + 2]
+            r3 = (_finish_cost(s3, code, power) - cmin) + ps[jj + 3]
+            r4 = (_finish_cost(s4, code, power) - cmin) + ps[jj + 4]
+            r5 = (_finish_cost(s5, code, power) - cmin) + ps[jj + 5]
+            r6 = (_finish_cost(s6, code, power) - cmin) + ps[jj + 6]
+            r7 = (_finish_cost(s7, code, power) - cmin) + ps[jj + 7]
             low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
             if low < thr:
                 thr = low
                 if r0 == low:
-                    found = jj
+                    found = j0 + jj
                 elif r1 == low:
-                    found = jj + 1
+                    found = j0 + jj + 1
                 elif r2 == low:
-                    found = jj + 2
+                    found = j0 + jj + 2
                 elif r3 == low:
-                    found = jj + 3
+                    found = j0 + jj + 3
                 elif r4 == low:
-                    found = jj + 4
+                    found = j0 + jj + 4
                 elif r5 == low:
-                    found = jj + 5
+                    found = j0 + jj + 5
                 elif r6 == low:
-                    found = jj + 6
+                    found = j0 + jj + 6
                 else:
-                    found = jj + 7
+                    found = j0 + jj + 7
                 _record(cand_i, cand_j, n_cand, i, found)
         jj = j0 + 8 * n_chunks
     for j in range(jj, j1):
@@ -535,8 +545,6 @@ def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
     N = n + m + 1
     upath = np.empty(N, dtype=np.int64)
     vpath = np.empty(N, dtype=np.int64)
-    buf = np.empty(N, dtype=np.int64)
-    segstart = np.empty(N + 1, dtype=np.int64)
     cand_i = np.full(n_candidates, -1, dtype=np.int64)
     cand_j = np.empty(n_candidates, dtype=np.int64)
     n_cand = np.zeros(1, dtype=np.int64)
@@ -562,7 +570,7 @@ def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
             break
         it += 1
         if not _pivot(bi, n + bj, rc, parent, pdir, pflow, pi, thread, rev, depth,
-                      upath, vpath, buf, segstart):
+                      upath, vpath):
             status = STATUS_UNBOUNDED
             break
     return parent, pflow, pi, status, it
@@ -579,8 +587,6 @@ def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, m
     N = n + m + 1
     upath = np.empty(N, dtype=np.int64)
     vpath = np.empty(N, dtype=np.int64)
-    buf = np.empty(N, dtype=np.int64)
-    segstart = np.empty(N + 1, dtype=np.int64)
     cand_i = np.full(n_candidates, -1, dtype=np.int64)
     cand_j = np.empty(n_candidates, dtype=np.int64)
     n_cand = np.zeros(1, dtype=np.int64)
@@ -607,7 +613,7 @@ def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, m
             break
         it += 1
         if not _pivot(bi, n + bj, rc, parent, pdir, pflow, pi, thread, rev, depth,
-                      upath, vpath, buf, segstart):
+                      upath, vpath):
             status = STATUS_UNBOUNDED
             break
     return parent, pflow, pi, status, it

@@ -54,6 +54,18 @@ def solve_pot(a: np.ndarray, b: np.ndarray, C: np.ndarray, *, rtol: float = OPTI
         When divkit's certificate does not confirm POT's answer.
     ImportError
         When POT is not installed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = solve_pot(np.full(2, 0.5), np.full(2, 0.5), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    >>> round(res.cost, 12), res.solver
+    (0.0, 'pot')
+    >>> C = -5.0 - np.eye(3)  # all negative: POT alone returns cost 0
+    >>> solve_pot(np.full(3, 1 / 3), np.full(3, 1 / 3), C)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    divkit.ot._result.OptimalityError: solver 'pot' did not reach a certified optimum: ...
     """
     C = as_float_array(C, "C", ndim=2)
     ot = _import_pot()

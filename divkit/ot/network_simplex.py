@@ -243,6 +243,18 @@ def solve_network_simplex(
     -------
     OTResult
         ``solver="network_simplex"``; ``iterations`` counts pivots.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.array([0.5, 0.5]); b = np.array([0.25, 0.75])
+    >>> C = np.array([[0.0, 2.0], [1.0, 0.0]])
+    >>> res = solve_network_simplex(a, b, C)
+    >>> round(res.cost, 12), res.dense_plan().round(3).tolist()
+    (0.5, [[0.25, 0.25], [0.0, 0.5]])
+    >>> warm = solve_network_simplex(a, b, C + 0.1, warm_start=res)
+    >>> round(warm.cost, 12)
+    0.6
     """
     n, m = C.shape
     b_used, rescaled = _balanced(a, b)
@@ -316,6 +328,16 @@ def solve_network_simplex_points(
 
     The plan is always sparse; the certificate's dual feasibility and ``max |C|`` come from a
     parallel pass over all pairs and its plan-side residuals from the plan's support only.
+    (Squared) euclidean costs are priced eight pairs at a time from the transposed ``y``; every
+    other cost evaluation goes through the shared ``divkit.ot.costs._pair_cost``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0, 0.0], [1.0, 0.0]]); y = np.array([[0.0, 1.0], [1.0, 1.0]])
+    >>> res = solve_network_simplex_points(np.full(2, 0.5), np.full(2, 0.5), x, y)
+    >>> round(res.cost, 12), res.plan.nnz
+    (1.0, 2)
     """
     n, m = x.shape[0], y.shape[0]
     code = _metric_code(metric)
@@ -370,7 +392,9 @@ def solve_network_simplex_points(
             solver="network_simplex_points",
             iterations=int(iterations),
             extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
-                   "artificial_cost": big_m},
+                   "artificial_cost": big_m,
+                   "support_cost_max": float(np.abs(c_on).max()) if c_on.size else 0.0,
+                   "typical_cost": float(np.quantile(np.abs(sample + cmin), 0.99))},
         )
 
     _status_check(status, iterations, cap, make_result)
@@ -577,7 +601,10 @@ def network_simplex_points(
         a, b, x, y, metric=metric, power=power, minkowski_p=minkowski_p,
         max_iter=max_iter, block_size=block_size,
     )
-    return require_optimal(result, rtol)
+    return require_optimal_strict(
+        result, rtol, support_costs=np.array([result.extra["support_cost_max"]]),
+        typical_cost=result.extra["typical_cost"],
+    )
 
 
 __all__ = [
