@@ -40,6 +40,9 @@ from numba import njit, prange
 from .._numba import FASTMATH
 from .costs import _pair_cost
 
+#: row segments shorter than this are priced by a plain loop
+SHORT_SEGMENT = 48
+
 #: status codes returned by the kernels
 STATUS_OPTIMAL = 0
 STATUS_MAX_ITER = 1
@@ -92,7 +95,7 @@ def _init_tree(a, b, pi0):
     return parent, pdir, pflow, pi, thread, rev, depth
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath):
     """Enter arc ``u -> v`` (reduced cost ``rc < 0``), push flow round its cycle, re-hang the
     cut-off subtree. Returns False when the cycle has no blocking arc (unbounded)."""
@@ -342,7 +345,19 @@ def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted, cand_i, cand_j, 
         scanned += todo
         while todo > 0:
             jend = min(m, j + todo)
-            if shifted:
+            if jend - j < SHORT_SEGMENT:
+                # short rows (small problems): a plain loop beats the call and slicing overhead
+                pii = pi[i]
+                for jj in range(j, jend):
+                    r = ((C[i, jj] - cmin) - pii) + pi[n + jj]
+                    if r < best:
+                        best = r
+                        bi = i
+                        bj = jj
+                        _record(cand_i, cand_j, n_cand, i, jj)
+                thr = best
+                found = -1
+            elif shifted:
                 pii = pi[i]
                 thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii, i, cand_i, cand_j,
                                        n_cand)
@@ -512,7 +527,7 @@ def _best_candidate_points(x, y, code, minkowski_p, power, cmin, pi, n, cand_i, 
     return pick, best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol):
     """Most negative reduced cost among the remembered candidate arcs (``-1`` if none is below
     ``-tol``)."""
