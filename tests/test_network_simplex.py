@@ -479,3 +479,16 @@ def test_bad_batch_input():
         emd_batch(A, A, np.array([[np.nan, 1, 1], [1, 1, 1], [1, 1, 1]]))
     with pytest.raises(OptimalityError, match="pivot cap"):
         emd_batch(A, A, np.random.default_rng(0).random((3, 3)), max_iter=0)
+
+
+def test_outlier_that_must_be_used_triggers_the_safe_retry(rng):
+    # one source must serve every sink, including the one behind a cost of 100 among costs
+    # ~0.01: the percentile-based artificial cost is too small, so the solver retries safely
+    b = rng.dirichlet(np.ones(200))
+    C = rng.random((1, 200)) * 0.01
+    C[0, 17] = 100.0
+    res = network_simplex([1.0], b, C)
+    assert_close_cost(res.cost, float(C[0] @ b), 100.0)
+    assert res.extra["artificial_cost"] == pytest.approx(C.max() - C.min())
+    warm = network_simplex([1.0], b, C, warm_start=(np.zeros(1), np.zeros(200)))
+    assert_close_cost(warm.cost, float(C[0] @ b), 100.0)

@@ -400,82 +400,67 @@ def _finish_cost(acc, code, power):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr, y,
+def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr, y, acc,
                      cand_i, cand_j, n_cand):
     """:func:`_scan_row` with ``C_ij = d(x_i, y_j)**power`` computed on the fly.
 
-    (Squared) euclidean costs use the transposed targets ``yT`` (d, m) eight at a time, so the
-    distance arithmetic vectorises; other metrics call the shared ``_pair_cost`` per arc.
+    (Squared) euclidean costs are accumulated coordinate by coordinate into the scratch
+    ``acc`` from the transposed targets ``yT`` (d, m): contiguous loops that vectorise. Other
+    metrics call the shared ``_pair_cost`` per arc.
     """
+    length = j1 - j0
     found = -1
-    jj = j0
     ps = pis[j0:j1]  # slices keep every index provably >= 0 (see _scan_row)
-    if code <= 1:
-        d = x.shape[1]
-        n_chunks = (j1 - j0) // 8
-        for c in range(n_chunks):
-            jj = 8 * c
-            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-            for k in range(d):
-                xk = x[i, k]
-                yk = yT[k, j0:j1]
-                t0 = xk - yk[jj]
-                t1 = xk - yk[jj + 1]
-                t2 = xk - yk[jj + 2]
-                t3 = xk - yk[jj + 3]
-                t4 = xk - yk[jj + 4]
-                t5 = xk - yk[jj + 5]
-                t6 = xk - yk[jj + 6]
-                t7 = xk - yk[jj + 7]
-                s0 += t0 * t0
-                s1 += t1 * t1
-                s2 += t2 * t2
-                s3 += t3 * t3
-                s4 += t4 * t4
-                s5 += t5 * t5
-                s6 += t6 * t6
-                s7 += t7 * t7
-            r0 = (_finish_cost(s0, code, power) - cmin) + ps[jj]
-            r1 = (_finish_cost(s1, code, power) - cmin) + ps[jj + 1]
-            r2 = (_finish_cost(s2, code, power) - cmin) + ps[jj + 2]
-            r3 = (_finish_cost(s3, code, power) - cmin) + ps[jj + 3]
-            r4 = (_finish_cost(s4, code, power) - cmin) + ps[jj + 4]
-            r5 = (_finish_cost(s5, code, power) - cmin) + ps[jj + 5]
-            r6 = (_finish_cost(s6, code, power) - cmin) + ps[jj + 6]
-            r7 = (_finish_cost(s7, code, power) - cmin) + ps[jj + 7]
-            low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
-            if low < thr:
-                thr = low
-                if r0 == low:
-                    found = j0 + jj
-                elif r1 == low:
-                    found = j0 + jj + 1
-                elif r2 == low:
-                    found = j0 + jj + 2
-                elif r3 == low:
-                    found = j0 + jj + 3
-                elif r4 == low:
-                    found = j0 + jj + 4
-                elif r5 == low:
-                    found = j0 + jj + 5
-                elif r6 == low:
-                    found = j0 + jj + 6
-                else:
-                    found = j0 + jj + 7
+    if code > 1:
+        for q in range(length):
+            r = (_point_cost(x, i, y, j0 + q, code, minkowski_p, power) - cmin) + ps[q]
+            if r < thr:
+                thr = r
+                found = j0 + q
                 _record(cand_i, cand_j, n_cand, i, found)
-        jj = j0 + 8 * n_chunks
-    for j in range(jj, j1):
-        r = (_point_cost(x, i, y, j, code, minkowski_p, power) - cmin) + pis[j]
+        return thr, found
+    sq = acc[:length]
+    sq[:] = 0.0
+    for k in range(x.shape[1]):
+        xk = x[i, k]
+        yk = yT[k, j0:j1]
+        for q in range(length):
+            t = xk - yk[q]
+            sq[q] += t * t
+    if code == 0 or power != 1.0:
+        for q in range(length):
+            sq[q] = _finish_cost(sq[q], code, power)
+    n_chunks = length // 8
+    for c in range(n_chunks):
+        jj = 8 * c
+        r0 = (sq[jj] - cmin) + ps[jj]
+        r1 = (sq[jj + 1] - cmin) + ps[jj + 1]
+        r2 = (sq[jj + 2] - cmin) + ps[jj + 2]
+        r3 = (sq[jj + 3] - cmin) + ps[jj + 3]
+        r4 = (sq[jj + 4] - cmin) + ps[jj + 4]
+        r5 = (sq[jj + 5] - cmin) + ps[jj + 5]
+        r6 = (sq[jj + 6] - cmin) + ps[jj + 6]
+        r7 = (sq[jj + 7] - cmin) + ps[jj + 7]
+        low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
+        if low < thr:
+            thr = low
+            for q in range(8):
+                if (sq[jj + q] - cmin) + ps[jj + q] == low:
+                    found = j0 + jj + q
+                    break
+            _record(cand_i, cand_j, n_cand, i, found)
+    for q in range(8 * n_chunks, length):
+        r = (sq[q] - cmin) + ps[q]
         if r < thr:
             thr = r
-            found = j
+            found = j0 + q
             _record(cand_i, cand_j, n_cand, i, found)
     return thr, found
 
 
 @njit(cache=True)
 def _price_points(x, y, yT, code, minkowski_p, power, cmin, pi, n, m, start, block, tol,
-                  cand_i, cand_j, n_cand):
+                  acc, cand_i, cand_j, n_cand):
     """Block search like :func:`_price_dense`, costs evaluated on the fly."""
     total = n * m
     i = start // m
@@ -492,7 +477,7 @@ def _price_points(x, y, yT, code, minkowski_p, power, cmin, pi, n, m, start, blo
             jend = min(m, j + todo)
             pii = pi[i]
             thr, found = _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j,
-                                          jend, best + pii, y, cand_i, cand_j, n_cand)
+                                          jend, best + pii, y, acc, cand_i, cand_j, n_cand)
             if found >= 0:
                 best = thr - pii
                 bi = i
@@ -606,6 +591,7 @@ def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, m
     cand_j = np.empty(n_candidates, dtype=np.int64)
     n_cand = np.zeros(1, dtype=np.int64)
     yT = np.ascontiguousarray(y.T)
+    acc = np.empty(m)
     start = 0
     it = 0
     status = STATUS_OPTIMAL
@@ -620,7 +606,7 @@ def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, m
             n_cand[0] = 0
             cand_i[:] = -1
             bi, bj, rc, start = _price_points(x, y, yT, code, minkowski_p, power, cmin, pi, n,
-                                              m, start, block, tol, cand_i, cand_j, n_cand)
+                                              m, start, block, tol, acc, cand_i, cand_j, n_cand)
             if bi < 0:
                 break
         if it >= max_iter:
