@@ -139,15 +139,16 @@ def _artificial_cost(sample: np.ndarray, crange: float, cmin: float) -> float:
     ``2M > max C - min C`` (``M = crange``) is always enough to keep artificial arcs empty at
     the optimum, but the potentials then carry offsets of size ``M`` and, with one outlier entry
     (``1e32`` among O(1) costs), would lose every digit of the ordinary costs. So the first
-    attempt uses twice the 99th percentile of a sample of ``C - min C``; if an artificial arc
-    ends with flow, the solve is repeated with ``M = crange`` (safe).
+    attempt uses ``M = 4 median(C - min C)`` over a fixed sample of entries (robust to a few
+    outliers even in tiny problems); if an artificial arc ends with flow, the solve is repeated
+    with ``M = crange`` (safe).
     """
     if crange <= 0:  # all costs equal: any M > 0 works; keep it on the costs' scale
         return abs(cmin) if cmin != 0 else 1.0
-    q = float(np.quantile(sample, 0.99)) if sample.size else crange
+    q = float(np.median(sample)) if sample.size else crange
     if not q > 0:
         return crange
-    return min(2.0 * q, crange)
+    return min(4.0 * q, crange)
 
 
 def _initial_potentials(a, n, m, big_m, warm, sample_reduced):
@@ -400,8 +401,8 @@ def solve_network_simplex_points(
             iterations=int(iterations),
             extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
                    "artificial_cost": big_m,
-                   "support_cost_max": float(np.abs(c_on).max()) if c_on.size else 0.0,
-                   "typical_cost": float(np.quantile(np.abs(sample + cmin), 0.99))},
+                   "support_costs": c_on,
+                   "typical_cost": typical_abs_cost(sample + cmin)},
         )
 
     _status_check(status, iterations, cap, make_result)
@@ -409,43 +410,60 @@ def solve_network_simplex_points(
 
 
 #: :func:`support_relative_residual` checks dual feasibility entry by entry only when
-#: ``max|C|`` exceeds this multiple of the largest cost on the plan's support.
+#: ``mass * max|C|`` exceeds this multiple of its rounding scale.
 OUTLIER_RATIO = 16.0
+
+
+def typical_abs_cost(values: np.ndarray) -> float:
+    """Median of the non-zero ``|values|``: a cost scale that a few outliers cannot move."""
+    nz = np.abs(values[values != 0])
+    return float(np.median(nz)) if nz.size else 0.0
 
 
 def support_relative_residual(result: OTResult, C: np.ndarray | None = None,
                               support_costs: np.ndarray | None = None,
                               typical_cost: float | None = None) -> float:
-    """The certificate's residuals against the scale of the costs that matter.
+    """The certificate's residuals against the scale of the numbers actually involved.
 
     :class:`~divkit.ot.Certificate` measures cost residuals against ``mass * max|C|``. One
     outlier entry (``1e32``, POT issue 229) inflates that scale until a plainly wrong cost
     passes. Here the duality gap and complementary slackness are divided by
-    ``mass * s`` with ``s = max(max |C_ij| on the plan's support, 99th percentile of |C|)``
-    (the percentile from a fixed sample of entries, so it ignores a few outliers), and, when
-    ``C`` is given and has entries above ``OUTLIER_RATIO * s``, dual feasibility is checked
-    entry by entry against ``max(s, |C_ij|, |f_i|, |g_j|)``.
+    ``s = max(sum_ij G_ij |C_ij| + sum_i a_i |f_i| + sum_j b_j |g_j|, mass * typical)``: the
+    magnitude of the terms that make up the primal and dual values (hence of their rounding
+    errors), with ``a, b`` the plan's marginals, floored by a robust typical cost (median of
+    the non-zero ``|C_ij|`` over a fixed sample of entries). When ``C`` is given and
+    ``mass * max|C| > OUTLIER_RATIO * s``, dual feasibility is also checked entry by entry
+    against ``max(s / mass, |C_ij|, |f_i|, |g_j|)``.
+
+    Parameters
+    ----------
+    result : OTResult
+    C : ndarray, optional
+        The dense cost matrix (needed unless ``support_costs`` and ``typical_cost`` are given).
+    support_costs : ndarray, optional
+        ``C`` at the plan's non-zeros, in the order of ``scipy.sparse.coo_array(plan).data``.
+    typical_cost : float, optional
+        The robust typical ``|C_ij|`` (computed from ``C`` when omitted).
     """
     cert = result.certificate
+    coo = sp.coo_array(result.plan)
+    vals = coo.data
     if support_costs is None:
-        if sp.issparse(result.plan):
-            coo = sp.coo_array(result.plan)
-            support_costs = C[coo.row, coo.col][coo.data > 0]
-        else:
-            plan = np.asarray(result.plan)
-            support_costs = C[plan > 0]
+        support_costs = C[coo.row, coo.col]
     if typical_cost is None:
-        n, m = C.shape
-        rows, cols = _sample_pairs(n, m)
-        typical_cost = float(np.quantile(np.abs(C[rows, cols]), 0.99))
-    local = float(np.abs(support_costs).max()) if support_costs.size else 0.0
-    floor = max(local, typical_cost)
-    if not floor > 0:
-        floor = cert.scale / cert.total_mass if cert.scale > 0 else 1.0
-    worst = max(cert.duality_gap, cert.complementary_slackness) / (cert.total_mass * floor)
-    # without outliers the global certificate is already on this scale: skip the pass
-    if C is not None and cert.scale > OUTLIER_RATIO * cert.total_mass * floor:
-        worst = max(worst, float(_entrywise_dual_violation(C, result.f, result.g, floor)))
+        rows, cols = _sample_pairs(*C.shape)
+        typical_cost = typical_abs_cost(C[rows, cols])
+    row_mass = np.bincount(coo.row, weights=vals, minlength=result.f.shape[0])
+    col_mass = np.bincount(coo.col, weights=vals, minlength=result.g.shape[0])
+    mass = cert.total_mass
+    scale = max(float(vals @ np.abs(support_costs)) + float(row_mass @ np.abs(result.f))
+                + float(col_mass @ np.abs(result.g)), mass * typical_cost)
+    if not scale > 0:  # every cost is zero
+        scale = 1.0
+    worst = max(cert.duality_gap, cert.complementary_slackness) / scale
+    # without outliers the global certificate is already on this scale: skip the O(nm) pass
+    if C is not None and cert.scale > OUTLIER_RATIO * scale:
+        worst = max(worst, float(_entrywise_dual_violation(C, result.f, result.g, scale / mass)))
     return float(worst)
 
 
@@ -608,10 +626,8 @@ def network_simplex_points(
         a, b, x, y, metric=metric, power=power, minkowski_p=minkowski_p,
         max_iter=max_iter, block_size=block_size,
     )
-    return require_optimal_strict(
-        result, rtol, support_costs=np.array([result.extra["support_cost_max"]]),
-        typical_cost=result.extra["typical_cost"],
-    )
+    return require_optimal_strict(result, rtol, support_costs=result.extra["support_costs"],
+                                  typical_cost=result.extra["typical_cost"])
 
 
 __all__ = [
@@ -623,5 +639,6 @@ __all__ = [
     "require_optimal_strict",
     "solve_network_simplex",
     "support_relative_residual",
+    "typical_abs_cost",
     "solve_network_simplex_points",
 ]
