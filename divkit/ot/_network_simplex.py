@@ -25,11 +25,20 @@ feasible, so the simplex terminates without cycling (Cunningham 1976).
 
 Pricing is Bonneel et al.'s block search (SIGGRAPH Asia 2011, after Grigoriadis 1986): scan
 blocks of ``block`` arcs cyclically and enter the most negative reduced cost of the first
-block holding one.
+block holding one. Each scan also remembers its last few running-minimum arcs; they are
+re-priced first after the pivot (a candidate list, AMO §11.5), which saves ~15% of the scans.
+The scan itself takes eight arcs at a time through a branch-free min tree on slices (so that
+numba can prove indices non-negative and the loop vectorises).
 
-Reduced costs are computed as ``(C_ij - cmin) - pi[i] + pi[n + j]`` so that costs sitting on a
-large offset (``1e30 + O(1)``) lose no precision; the optimality tolerance is relative to the
-cost range ``max C - min C``.
+Re-hanging the subtree cut off by the leaving arc (re-rooting it at the entering arc's end)
+is one walk over that subtree that re-threads it, fixes depths and shifts potentials
+(AMO §11.3); the apex of the pivot cycle is found with the depths.
+
+Reduced costs are computed as ``(C_ij - cmin) - pi[i] + pi[n + j]`` (or, when
+``|min C| <= max C - min C`` and no digits are at stake, with ``cmin`` folded into the row's
+threshold) so that costs sitting on a large offset (``1e30 + O(1)``) lose no precision; the
+optimality tolerance is relative to the scale of the potentials (see
+:mod:`divkit.ot.network_simplex`).
 """
 
 from __future__ import annotations
