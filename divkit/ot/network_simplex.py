@@ -415,9 +415,13 @@ OUTLIER_RATIO = 16.0
 
 
 def typical_abs_cost(values: np.ndarray) -> float:
-    """Median of the non-zero ``|values|``: a cost scale that a few outliers cannot move."""
-    nz = np.abs(values[values != 0])
-    return float(np.median(nz)) if nz.size else 0.0
+    """Mean of ``|values|`` without its largest 1% (at least one entry when there are two or
+    more): a cost scale that a few outliers cannot move."""
+    v = np.sort(np.abs(np.ravel(values)))
+    if v.size == 0:
+        return 0.0
+    drop = max(1, math.ceil(0.01 * v.size)) if v.size > 1 else 0
+    return float(v[: v.size - drop].mean())
 
 
 def support_relative_residual(result: OTResult, C: np.ndarray | None = None,
@@ -430,8 +434,8 @@ def support_relative_residual(result: OTResult, C: np.ndarray | None = None,
     passes. Here the duality gap and complementary slackness are divided by
     ``s = max(sum_ij G_ij |C_ij| + sum_i a_i |f_i| + sum_j b_j |g_j|, mass * typical)``: the
     magnitude of the terms that make up the primal and dual values (hence of their rounding
-    errors), with ``a, b`` the plan's marginals, floored by a robust typical cost (median of
-    the non-zero ``|C_ij|`` over a fixed sample of entries). When ``C`` is given and
+    errors), with ``a, b`` the plan's marginals, floored by a robust typical cost
+    (:func:`typical_abs_cost` of a fixed sample of entries). When ``C`` is given and
     ``mass * max|C| > OUTLIER_RATIO * s``, dual feasibility is also checked entry by entry
     against ``max(s / mass, |C_ij|, |f_i|, |g_j|)``.
 
