@@ -40,6 +40,7 @@ _EXPORTS = {
     # exact optimal transport
     "emd": "divkit.ot",
     "emd_batch": "divkit.ot",
+    "BatchOTResult": "divkit.ot",
     "wasserstein": "divkit.ot",
     "wasserstein_1d": "divkit.ot",
     "sliced_wasserstein": "divkit.ot",

@@ -6,10 +6,13 @@ Every exact solver returns an :class:`OTResult` carrying an independently comput
 
 from ._result import Certificate, KRPotential, OptimalityError, OTResult, certify
 from .api import emd, kantorovich_rubinstein_potential, wasserstein
+from .batch import BatchOTResult, emd_batch
 from .costs import cost_matrix
+from .network_simplex import network_simplex, network_simplex_points
 from .one_d import sliced_wasserstein, wasserstein_1d
 
 __all__ = [
+    "BatchOTResult",
     "Certificate",
     "KRPotential",
     "OptimalityError",
@@ -17,7 +20,10 @@ __all__ = [
     "certify",
     "cost_matrix",
     "emd",
+    "emd_batch",
     "kantorovich_rubinstein_potential",
+    "network_simplex",
+    "network_simplex_points",
     "sliced_wasserstein",
     "wasserstein",
     "wasserstein_1d",

@@ -1,0 +1,906 @@
+"""Numba kernels of the primal network simplex for the transportation problem.
+
+The network has ``n`` source nodes (supplies ``a``), ``m`` sink nodes (demands ``b``) and one
+artificial root ``R = n + m``. Real arcs ``i -> n + j`` carry cost ``C_ij``; every node also has
+an artificial arc to or from ``R`` (Ahuja, Magnanti & Orlin, *Network Flows*, 1993, §11.2: the
+"artificial" initial basis). Artificial arcs only ever leave the basis.
+
+The spanning tree is stored per node (the arc to the parent is identified by the node):
+
+``parent[v]``  parent node (``R`` for the root's children; the root's parent is -1)
+``pdir[v]``    +1 if the tree arc points ``v -> parent[v]``, -1 if ``parent[v] -> v``
+``pflow[v]``   flow on the arc ``(v, parent[v])``
+``thread``     successor of ``v`` in a depth-first preorder of the tree (circular via ``R``)
+``rev``        predecessor in the same order
+``depth[v]``   number of arcs between ``v`` and ``R``
+``pi[v]``      node potential; the reduced cost of arc ``u -> w`` is ``c - pi[u] + pi[w]``
+
+The transportation problem is uncapacitated, so non-tree arcs always carry zero flow and the
+flows live on the ``n + m`` tree arcs only: apart from ``C`` itself the memory is O(n + m).
+
+Anti-cycling: the initial tree is strongly feasible (every zero-flow arc points away from the
+root) and the leaving arc is the *last* blocking arc met when the pivot cycle is traversed from
+its apex in the direction of the entering arc (AMO §11.5); this keeps every tree strongly
+feasible, so the simplex terminates without cycling (Cunningham 1976).
+
+Pricing is Bonneel et al.'s block search (SIGGRAPH Asia 2011, after Grigoriadis 1986): scan
+blocks of ``block`` arcs cyclically and enter the most negative reduced cost of the first
+block holding one. Each scan also remembers its last few running-minimum arcs; they are
+re-priced first after the pivot (a candidate list, AMO §11.5), which saves ~15% of the scans.
+The scan itself takes eight arcs at a time through a branch-free min tree on slices (so that
+numba can prove indices non-negative and the loop vectorises).
+
+Re-hanging the subtree cut off by the leaving arc (re-rooting it at the entering arc's end)
+is one walk over that subtree that re-threads it, fixes depths and shifts potentials
+(AMO §11.3); the apex of the pivot cycle is found with the depths.
+
+Reduced costs are computed as ``(C_ij - cmin) - pi[i] + pi[n + j]`` (or, when
+``|min C| <= max C - min C`` and no digits are at stake, with ``cmin`` folded into the row's
+threshold) so that costs sitting on a large offset (``1e30 + O(1)``) lose no precision; the
+optimality tolerance is relative to the scale of the potentials (see
+:mod:`divkit.ot.network_simplex`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .._numba import FASTMATH
+from .costs import _pair_cost
+
+#: row segments shorter than this are priced by a plain loop
+SHORT_SEGMENT = 48
+
+#: status codes returned by the kernels
+STATUS_OPTIMAL = 0
+STATUS_MAX_ITER = 1
+STATUS_UNBOUNDED = 2
+
+
+@njit(cache=True)
+def _init_tree(a, b, pi0):
+    """Artificial strongly feasible starting tree with node potentials ``pi0``.
+
+    Source ``i`` with ``a_i > 0`` hangs from the root by ``i -> R`` (flow ``a_i``); a zero-mass
+    source hangs by ``R -> i`` (flow 0, pointing away from the root); sink ``j`` hangs by
+    ``R -> j`` (flow ``b_j``). The artificial arc costs are implied by ``pi0`` (their reduced
+    costs vanish); the caller chooses ``pi0`` so that routing mass through ``R`` always costs
+    more than any real arc, hence artificial arcs end with zero flow.
+    """
+    n = a.shape[0]
+    m = b.shape[0]
+    N = n + m + 1
+    root = n + m
+    parent = np.empty(N, dtype=np.int64)
+    pdir = np.empty(N, dtype=np.int64)
+    pflow = np.zeros(N)
+    pi = np.empty(N)
+    thread = np.empty(N, dtype=np.int64)
+    rev = np.empty(N, dtype=np.int64)
+    depth = np.ones(N, dtype=np.int64)
+    for v in range(N):
+        thread[v] = v + 1
+        rev[v] = v - 1
+        pi[v] = pi0[v]
+    thread[root - 1] = root
+    thread[root] = 0
+    rev[0] = root
+    depth[root] = 0
+    parent[root] = -1
+    pdir[root] = 0
+    for i in range(n):
+        parent[i] = root
+        if a[i] > 0:
+            pdir[i] = 1
+            pflow[i] = a[i]
+        else:
+            pdir[i] = -1
+    for j in range(m):
+        v = n + j
+        parent[v] = root
+        pdir[v] = -1
+        pflow[v] = b[j]
+    return parent, pdir, pflow, pi, thread, rev, depth
+
+
+@njit(cache=True, inline="always")
+def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath):
+    """Enter arc ``u -> v`` (reduced cost ``rc < 0``), push flow round its cycle, re-hang the
+    cut-off subtree. Returns False when the cycle has no blocking arc (unbounded)."""
+    # apex of the cycle: climb from the deeper end until both meet
+    nu = 0
+    nv = 0
+    x = u
+    y = v
+    while depth[x] > depth[y]:
+        upath[nu] = x
+        nu += 1
+        x = parent[x]
+    while depth[y] > depth[x]:
+        vpath[nv] = y
+        nv += 1
+        y = parent[y]
+    while x != y:
+        upath[nu] = x
+        nu += 1
+        x = parent[x]
+        vpath[nv] = y
+        nv += 1
+        y = parent[y]
+
+    # leaving arc: the last blocking arc in cycle order apex -> u -> v -> apex.
+    # u side (traversed downwards): blocking when the arc points child -> parent; the deepest
+    # tie is last in cycle order, so scan upwards with a strict comparison.
+    delta = np.inf
+    side = 0
+    idx = -1
+    for t in range(nu):
+        w = upath[t]
+        if pdir[w] == 1 and pflow[w] < delta:
+            delta = pflow[w]
+            side = 1
+            idx = t
+    # v side (traversed upwards): blocking when the arc points parent -> child; ties go to the
+    # one nearest the apex, and beat the u side.
+    for t in range(nv):
+        w = vpath[t]
+        if pdir[w] == -1 and pflow[w] <= delta:
+            delta = pflow[w]
+            side = 2
+            idx = t
+    if idx < 0:
+        return False
+
+    if delta > 0:
+        for t in range(nu):
+            w = upath[t]
+            if pdir[w] == 1:
+                pflow[w] -= delta
+            else:
+                pflow[w] += delta
+        for t in range(nv):
+            w = vpath[t]
+            if pdir[w] == -1:
+                pflow[w] -= delta
+            else:
+                pflow[w] += delta
+
+    # the subtree below the leaving arc contains q (u or v); it is re-rooted at q and hung
+    # from p, the other end of the entering arc.
+    if side == 1:
+        path = upath
+        p = v
+        new_dir = 1
+        shift = rc
+    else:
+        path = vpath
+        p = u
+        new_dir = -1
+        shift = -rc
+    k = idx
+
+    # One walk over the moved subtree S re-threads it, fixes depths and shifts potentials.
+    # New preorder: for t = 0..k, the old subtree of path[t] minus the old subtree of
+    # path[t-1], each in old thread order (re-rooting S at path[0], AMO §11.3). A node's old
+    # depth and thread are read before the node is visited, so updating in place is safe.
+    out = path[k]
+    before = rev[out]
+    base = depth[p] + 1
+    last = -1
+    after_prev = -1
+    x = -1
+    for t in range(k + 1):
+        w = path[t]
+        dw = depth[w]
+        off = base + t - dw
+        x = thread[w]
+        depth[w] = base + t
+        pi[w] += shift
+        if last >= 0:
+            thread[last] = w
+            rev[w] = last
+        last = w
+        while True:
+            if t > 0 and x == path[t - 1]:
+                x = after_prev  # skip the block already placed
+                continue
+            if depth[x] <= dw:
+                break
+            nx = thread[x]
+            depth[x] += off
+            pi[x] += shift
+            thread[last] = x
+            rev[x] = last
+            last = x
+            x = nx
+        after_prev = x
+    after = x
+    first = path[0]
+
+    # reverse parent pointers along the path
+    prev_par = p
+    prev_dir = new_dir
+    prev_flow = delta
+    for t in range(k + 1):
+        w = path[t]
+        old_dir = pdir[w]
+        old_flow = pflow[w]
+        parent[w] = prev_par
+        pdir[w] = prev_dir
+        pflow[w] = prev_flow
+        prev_par = w
+        prev_dir = -old_dir
+        prev_flow = old_flow
+
+    # cut the old block out of the thread, then splice the new order in right after p
+    thread[before] = after
+    rev[after] = before
+    nxt = thread[p]
+    thread[p] = first
+    rev[first] = p
+    thread[last] = nxt
+    rev[nxt] = last
+    return True
+
+
+@njit(cache=True, inline="always")
+def _record(cand_i, cand_j, n_cand, i, j):
+    """Append arc (i, j) to the ring of candidate arcs (the running-minimum records of a scan)."""
+    k = cand_i.shape[0]
+    if k > 0:
+        pos = n_cand[0] % k
+        cand_i[pos] = i
+        cand_j[pos] = j
+        n_cand[0] += 1
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _scan_row(crow, pis, cmin, j0, j1, thr, i, cand_i, cand_j, n_cand):
+    """Smallest ``(crow[j] - cmin) + pis[j]`` below ``thr`` over ``j0 <= j < j1``.
+
+    Eight arcs at a time through a branch-free min tree (the loop with an index-tracking
+    branch per arc does not vectorise; this runs several times faster); the arc is located
+    only when the chunk improves on ``thr``. Returns ``(thr, j)``, ``j = -1`` when nothing is
+    below ``thr``.
+    """
+    # slices, so that every index below is provably >= 0: numba's negative-index wraparound
+    # check would otherwise stop the loop from vectorising (2x slower)
+    cs = crow[j0:j1]
+    ps = pis[j0:j1]
+    found = -1
+    n_chunks = (j1 - j0) // 8
+    for c in range(n_chunks):
+        jj = 8 * c
+        r0 = (cs[jj] - cmin) + ps[jj]
+        r1 = (cs[jj + 1] - cmin) + ps[jj + 1]
+        r2 = (cs[jj + 2] - cmin) + ps[jj + 2]
+        r3 = (cs[jj + 3] - cmin) + ps[jj + 3]
+        r4 = (cs[jj + 4] - cmin) + ps[jj + 4]
+        r5 = (cs[jj + 5] - cmin) + ps[jj + 5]
+        r6 = (cs[jj + 6] - cmin) + ps[jj + 6]
+        r7 = (cs[jj + 7] - cmin) + ps[jj + 7]
+        low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
+        if low < thr:
+            thr = low
+            for q in range(8):
+                if (cs[jj + q] - cmin) + ps[jj + q] == low:
+                    found = j0 + jj + q
+                    break
+            _record(cand_i, cand_j, n_cand, i, found)
+    for jj in range(8 * n_chunks, j1 - j0):
+        r = (cs[jj] - cmin) + ps[jj]
+        if r < thr:
+            thr = r
+            found = j0 + jj
+            _record(cand_i, cand_j, n_cand, i, found)
+    return thr, found
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _scan_row_unshifted(crow, pis, j0, j1, thr, i, cand_i, cand_j, n_cand):
+    """:func:`_scan_row` for ``crow[j] + pis[j]``: used when ``|min C| <= max C - min C``, where
+    folding ``min C`` into ``thr`` loses no digits and saves a subtraction per arc."""
+    # slices, so that every index below is provably >= 0: numba's negative-index wraparound
+    # check would otherwise stop the loop from vectorising (2x slower)
+    cs = crow[j0:j1]
+    ps = pis[j0:j1]
+    found = -1
+    n_chunks = (j1 - j0) // 8
+    for c in range(n_chunks):
+        jj = 8 * c
+        r0 = cs[jj] + ps[jj]
+        r1 = cs[jj + 1] + ps[jj + 1]
+        r2 = cs[jj + 2] + ps[jj + 2]
+        r3 = cs[jj + 3] + ps[jj + 3]
+        r4 = cs[jj + 4] + ps[jj + 4]
+        r5 = cs[jj + 5] + ps[jj + 5]
+        r6 = cs[jj + 6] + ps[jj + 6]
+        r7 = cs[jj + 7] + ps[jj + 7]
+        low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
+        if low < thr:
+            thr = low
+            for q in range(8):
+                if cs[jj + q] + ps[jj + q] == low:
+                    found = j0 + jj + q
+                    break
+            _record(cand_i, cand_j, n_cand, i, found)
+    for jj in range(8 * n_chunks, j1 - j0):
+        r = cs[jj] + ps[jj]
+        if r < thr:
+            thr = r
+            found = j0 + jj
+            _record(cand_i, cand_j, n_cand, i, found)
+    return thr, found
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted, cand_i, cand_j, n_cand):
+    """Block search from arc ``start``: the most negative reduced cost in the first block that
+    holds one below ``-tol``. Returns ``(i, j, rc, next_start)``, ``i = -1`` when none.
+
+    ``shifted`` selects exact ``(C_ij - cmin)`` arithmetic (costs on a large offset) over the
+    cheaper form with ``cmin`` folded into the row threshold."""
+    total = n * m
+    i = start // m
+    j = start - i * m
+    pis = pi[n : n + m]
+    best = -tol
+    bi = -1
+    bj = -1
+    scanned = 0
+    while scanned < total:
+        todo = min(block, total - scanned)
+        scanned += todo
+        while todo > 0:
+            jend = min(m, j + todo)
+            if jend - j < SHORT_SEGMENT:
+                # short rows (small problems): a plain loop beats the call and slicing overhead
+                pii = pi[i]
+                for jj in range(j, jend):
+                    r = ((C[i, jj] - cmin) - pii) + pi[n + jj]
+                    if r < best:
+                        best = r
+                        bi = i
+                        bj = jj
+                        _record(cand_i, cand_j, n_cand, i, jj)
+                thr = best
+                found = -1
+            elif shifted:
+                pii = pi[i]
+                thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii, i, cand_i, cand_j,
+                                       n_cand)
+            else:
+                pii = pi[i] + cmin
+                thr, found = _scan_row_unshifted(C[i], pis, j, jend, best + pii, i, cand_i,
+                                                 cand_j, n_cand)
+            if found >= 0:
+                best = thr - pii
+                bi = i
+                bj = found
+            todo -= jend - j
+            if jend == m:
+                j = 0
+                i += 1
+                if i == n:
+                    i = 0
+            else:
+                j = jend
+        if bi >= 0:
+            break
+    return bi, bj, best, i * m + j
+
+
+@njit(cache=True)
+def _point_cost(x, i, y, j, code, minkowski_p, power):
+    c = _pair_cost(x, i, y, j, code, minkowski_p)
+    if power != 1.0:
+        c = c**power
+    return c
+
+
+@njit(cache=True, inline="always")
+def _finish_cost(acc, code, power):
+    if code == 0:
+        acc = np.sqrt(acc)
+    if power != 1.0:
+        acc = acc**power
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr, y, acc,
+                     cand_i, cand_j, n_cand):
+    """:func:`_scan_row` with ``C_ij = d(x_i, y_j)**power`` computed on the fly.
+
+    (Squared) euclidean costs are accumulated coordinate by coordinate into the scratch
+    ``acc`` from the transposed targets ``yT`` (d, m): contiguous loops that vectorise. Other
+    metrics call the shared ``_pair_cost`` per arc.
+    """
+    length = j1 - j0
+    found = -1
+    ps = pis[j0:j1]  # slices keep every index provably >= 0 (see _scan_row)
+    if code > 1:
+        for q in range(length):
+            r = (_point_cost(x, i, y, j0 + q, code, minkowski_p, power) - cmin) + ps[q]
+            if r < thr:
+                thr = r
+                found = j0 + q
+                _record(cand_i, cand_j, n_cand, i, found)
+        return thr, found
+    sq = acc[:length]
+    sq[:] = 0.0
+    for k in range(x.shape[1]):
+        xk = x[i, k]
+        yk = yT[k, j0:j1]
+        for q in range(length):
+            t = xk - yk[q]
+            sq[q] += t * t
+    if code == 0 or power != 1.0:
+        for q in range(length):
+            sq[q] = _finish_cost(sq[q], code, power)
+    n_chunks = length // 8
+    for c in range(n_chunks):
+        jj = 8 * c
+        r0 = (sq[jj] - cmin) + ps[jj]
+        r1 = (sq[jj + 1] - cmin) + ps[jj + 1]
+        r2 = (sq[jj + 2] - cmin) + ps[jj + 2]
+        r3 = (sq[jj + 3] - cmin) + ps[jj + 3]
+        r4 = (sq[jj + 4] - cmin) + ps[jj + 4]
+        r5 = (sq[jj + 5] - cmin) + ps[jj + 5]
+        r6 = (sq[jj + 6] - cmin) + ps[jj + 6]
+        r7 = (sq[jj + 7] - cmin) + ps[jj + 7]
+        low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
+        if low < thr:
+            thr = low
+            for q in range(8):
+                if (sq[jj + q] - cmin) + ps[jj + q] == low:
+                    found = j0 + jj + q
+                    break
+            _record(cand_i, cand_j, n_cand, i, found)
+    for q in range(8 * n_chunks, length):
+        r = (sq[q] - cmin) + ps[q]
+        if r < thr:
+            thr = r
+            found = j0 + q
+            _record(cand_i, cand_j, n_cand, i, found)
+    return thr, found
+
+
+@njit(cache=True)
+def _price_points(x, y, yT, code, minkowski_p, power, cmin, pi, n, m, start, block, tol,
+                  acc, cand_i, cand_j, n_cand):
+    """Block search like :func:`_price_dense`, costs evaluated on the fly."""
+    total = n * m
+    i = start // m
+    j = start - i * m
+    pis = pi[n : n + m]
+    best = -tol
+    bi = -1
+    bj = -1
+    scanned = 0
+    while scanned < total:
+        todo = min(block, total - scanned)
+        scanned += todo
+        while todo > 0:
+            jend = min(m, j + todo)
+            pii = pi[i]
+            thr, found = _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j,
+                                          jend, best + pii, y, acc, cand_i, cand_j, n_cand)
+            if found >= 0:
+                best = thr - pii
+                bi = i
+                bj = found
+            todo -= jend - j
+            if jend == m:
+                j = 0
+                i += 1
+                if i == n:
+                    i = 0
+            else:
+                j = jend
+        if bi >= 0:
+            break
+    return bi, bj, best, i * m + j
+
+
+@njit(cache=True)
+def _best_candidate_points(x, y, code, minkowski_p, power, cmin, pi, n, cand_i, cand_j,
+                           n_cand, tol):
+    best = -tol
+    pick = -1
+    for c in range(min(n_cand[0], cand_i.shape[0])):
+        i = cand_i[c]
+        if i < 0:
+            continue
+        j = cand_j[c]
+        r = (_point_cost(x, i, y, j, code, minkowski_p, power) - cmin) - pi[i] + pi[n + j]
+        if r < best:
+            best = r
+            pick = c
+    return pick, best
+
+
+@njit(cache=True, inline="always")
+def _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol):
+    """Most negative reduced cost among the remembered candidate arcs (``-1`` if none is below
+    ``-tol``)."""
+    best = -tol
+    pick = -1
+    for c in range(min(n_cand[0], cand_i.shape[0])):
+        i = cand_i[c]
+        if i < 0:
+            continue
+        j = cand_j[c]
+        r = (C[i, j] - cmin) - pi[i] + pi[n + j]
+        if r < best:
+            best = r
+            pick = c
+    return pick, best
+
+
+@njit(cache=True)
+def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
+    """Network simplex on a dense cost matrix. Returns the tree and ``(status, iterations)``.
+
+    Pricing alternates major iterations (a block search, which also remembers the last
+    ``n_candidates`` running-minimum arcs it met) and minor ones (re-price only those
+    remembered arcs under the new potentials; AMO §11.5, candidate list rule), so most pivots
+    cost a handful of reduced costs instead of a whole block.
+    """
+    n = a.shape[0]
+    m = b.shape[0]
+    parent, pdir, pflow, pi, thread, rev, depth = _init_tree(a, b, pi0)
+    N = n + m + 1
+    upath = np.empty(N, dtype=np.int64)
+    vpath = np.empty(N, dtype=np.int64)
+    cand_i = np.full(n_candidates, -1, dtype=np.int64)
+    cand_j = np.empty(n_candidates, dtype=np.int64)
+    n_cand = np.zeros(1, dtype=np.int64)
+    start = 0
+    it = 0
+    status = STATUS_OPTIMAL
+    shifted = abs(cmin) > C.max() - cmin
+    while True:
+        pick, rc = _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol)
+        if pick >= 0:
+            bi = cand_i[pick]
+            bj = cand_j[pick]
+            cand_i[pick] = -1
+        else:
+            n_cand[0] = 0
+            cand_i[:] = -1
+            bi, bj, rc, start = _price_dense(C, cmin, pi, n, m, start, block, tol, shifted,
+                                             cand_i, cand_j, n_cand)
+            if bi < 0:
+                break
+        if it >= max_iter:
+            status = STATUS_MAX_ITER
+            break
+        it += 1
+        if not _pivot(bi, n + bj, rc, parent, pdir, pflow, pi, thread, rev, depth,
+                      upath, vpath):
+            status = STATUS_UNBOUNDED
+            break
+    return parent, pflow, pi, status, it
+
+
+@njit(cache=True)
+def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, max_iter,
+                  n_candidates=16):
+    """Network simplex with costs ``d(x_i, y_j)**power`` evaluated on the fly (same pricing
+    scheme as :func:`_solve_dense`)."""
+    n = a.shape[0]
+    m = b.shape[0]
+    parent, pdir, pflow, pi, thread, rev, depth = _init_tree(a, b, pi0)
+    N = n + m + 1
+    upath = np.empty(N, dtype=np.int64)
+    vpath = np.empty(N, dtype=np.int64)
+    cand_i = np.full(n_candidates, -1, dtype=np.int64)
+    cand_j = np.empty(n_candidates, dtype=np.int64)
+    n_cand = np.zeros(1, dtype=np.int64)
+    yT = np.ascontiguousarray(y.T)
+    acc = np.empty(m)
+    start = 0
+    it = 0
+    status = STATUS_OPTIMAL
+    while True:
+        pick, rc = _best_candidate_points(x, y, code, minkowski_p, power, cmin, pi, n, cand_i,
+                                          cand_j, n_cand, tol)
+        if pick >= 0:
+            bi = cand_i[pick]
+            bj = cand_j[pick]
+            cand_i[pick] = -1
+        else:
+            n_cand[0] = 0
+            cand_i[:] = -1
+            bi, bj, rc, start = _price_points(x, y, yT, code, minkowski_p, power, cmin, pi, n,
+                                              m, start, block, tol, acc, cand_i, cand_j, n_cand)
+            if bi < 0:
+                break
+        if it >= max_iter:
+            status = STATUS_MAX_ITER
+            break
+        it += 1
+        if not _pivot(bi, n + bj, rc, parent, pdir, pflow, pi, thread, rev, depth,
+                      upath, vpath):
+            status = STATUS_UNBOUNDED
+            break
+    return parent, pflow, pi, status, it
+
+
+@njit(cache=True)
+def _tree_plan(parent, pflow, n, m):
+    """The real tree arcs with positive flow as COO triplets ``(rows, cols, flows)``."""
+    root = n + m
+    cnt = 0
+    for v in range(n + m):
+        if parent[v] != root and pflow[v] > 0:
+            cnt += 1
+    rows = np.empty(cnt, dtype=np.int64)
+    cols = np.empty(cnt, dtype=np.int64)
+    vals = np.empty(cnt)
+    k = 0
+    for v in range(n + m):
+        p = parent[v]
+        if p != root and pflow[v] > 0:
+            if v < n:
+                rows[k] = v
+                cols[k] = p - n
+            else:
+                rows[k] = p
+                cols[k] = v - n
+            vals[k] = pflow[v]
+            k += 1
+    return rows, cols, vals
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_cols_dense(C, f):
+    """``g_j = min_i C_ij - f_i`` (the c-transform), parallel over column chunks."""
+    n, m = C.shape
+    n_chunks = min(m, 64)
+    g = np.full(m, np.inf)
+    for c in prange(n_chunks):
+        j0 = c * m // n_chunks
+        j1 = (c + 1) * m // n_chunks
+        for i in range(n):
+            fi = f[i]
+            for j in range(j0, j1):
+                t = C[i, j] - fi
+                if t < g[j]:
+                    g[j] = t
+    return g
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_rows_dense(C, g, rows):
+    """``f_i = min_j C_ij - g_j`` for the listed rows."""
+    out = np.empty(rows.shape[0])
+    for k in prange(rows.shape[0]):
+        i = rows[k]
+        best = np.inf
+        for j in range(C.shape[1]):
+            t = C[i, j] - g[j]
+            if t < best:
+                best = t
+        out[k] = best
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_cols_points(x, y, code, minkowski_p, power, f):
+    m = y.shape[0]
+    n = x.shape[0]
+    g = np.empty(m)
+    for j in prange(m):
+        best = np.inf
+        for i in range(n):
+            t = _point_cost(x, i, y, j, code, minkowski_p, power) - f[i]
+            if t < best:
+                best = t
+        g[j] = best
+    return g
+
+
+@njit(cache=True, parallel=True)
+def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows):
+    out = np.empty(rows.shape[0])
+    for k in prange(rows.shape[0]):
+        i = rows[k]
+        best = np.inf
+        for j in range(y.shape[0]):
+            t = _point_cost(x, i, y, j, code, minkowski_p, power) - g[j]
+            if t < best:
+                best = t
+        out[k] = best
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _points_violation_and_range(x, y, code, minkowski_p, power, f, g):
+    """``max_ij f_i + g_j - c_ij`` and ``max_ij |c_ij|`` without forming ``c``."""
+    n = x.shape[0]
+    m = y.shape[0]
+    viol = np.empty(n)
+    cabs = np.empty(n)
+    for i in prange(n):
+        worst = -np.inf
+        big = 0.0
+        for j in range(m):
+            c = _point_cost(x, i, y, j, code, minkowski_p, power)
+            r = f[i] + g[j] - c
+            if r > worst:
+                worst = r
+            if abs(c) > big:
+                big = abs(c)
+        viol[i] = worst
+        cabs[i] = big
+    return viol.max(), cabs.max()
+
+
+@njit(cache=True, parallel=True)
+def _points_cost_range(x, y, code, minkowski_p, power):
+    n = x.shape[0]
+    m = y.shape[0]
+    lo = np.empty(n)
+    hi = np.empty(n)
+    for i in prange(n):
+        a = np.inf
+        z = -np.inf
+        for j in range(m):
+            c = _point_cost(x, i, y, j, code, minkowski_p, power)
+            if c < a:
+                a = c
+            if c > z:
+                z = c
+        lo[i] = a
+        hi[i] = z
+    return lo.min(), hi.max()
+
+
+@njit(cache=True)
+def _pair_costs_at(x, y, code, minkowski_p, power, rows, cols):
+    out = np.empty(rows.shape[0])
+    for k in range(rows.shape[0]):
+        out[k] = _point_cost(x, rows[k], y, cols[k], code, minkowski_p, power)
+    return out
+
+
+@njit(cache=True)
+def _solve_one_certified(a, b, C, price_rtol, block, max_iter):
+    """Cold-start solve of one small problem plus its certificate residuals, for the batch.
+
+    Returns ``(cost, f, g, status, iterations, worst)`` where ``worst`` is the largest of the
+    relative residuals (marginal error / mass, dual infeasibility, duality gap and
+    complementary slackness / (mass max|C|)) with centred potentials.
+    """
+    n, m = C.shape
+    sa = a.sum()
+    sb = b.sum()
+    if sa != sb:
+        b = b * (sa / sb)
+    cmin = C.min()
+    cmax = C.max()
+    crange = cmax - cmin
+    ref = crange if crange > 0 else 1.0
+    pi0 = np.empty(n + m + 1)
+    for i in range(n):
+        pi0[i] = ref if a[i] > 0 else -ref
+    for j in range(m):
+        pi0[n + j] = -ref
+    pi0[n + m] = 0.0
+    parent, pflow, pi, status, it = _solve_dense(a, b, C, cmin, pi0, price_rtol * ref, block,
+                                                 max_iter)
+    f = np.empty(n)
+    for i in range(n):
+        f[i] = pi[i] + cmin
+    g = np.full(m, np.inf)
+    for i in range(n):
+        for j in range(m):
+            t = C[i, j] - f[i]
+            if t < g[j]:
+                g[j] = t
+    for i in range(n):
+        if a[i] <= 0:
+            best = np.inf
+            for j in range(m):
+                t = C[i, j] - g[j]
+                if t < best:
+                    best = t
+            f[i] = best
+    shift = (np.dot(b, g) - np.dot(a, f)) / (sa + b.sum())
+    f += shift
+    g -= shift
+    # certificate residuals from the tree's plan
+    row_sum = np.zeros(n)
+    col_sum = np.zeros(m)
+    cost = 0.0
+    slack = 0.0
+    root = n + m
+    for v in range(n + m):
+        p = parent[v]
+        if p != root and pflow[v] > 0:
+            if v < n:
+                i = v
+                j = p - n
+            else:
+                i = p
+                j = v - n
+            x = pflow[v]
+            row_sum[i] += x
+            col_sum[j] += x
+            cost += x * C[i, j]
+            slack += x * abs(C[i, j] - f[i] - g[j])
+    mass = max(sa, b.sum())
+    marg = max(np.abs(row_sum - a).max(), np.abs(col_sum - b).max())
+    infeas = 0.0
+    for i in range(n):
+        for j in range(m):
+            r = f[i] + g[j] - C[i, j]
+            if r > infeas:
+                infeas = r
+    dual = np.dot(a, f) + np.dot(b, g)
+    scale = mass * max(abs(cmin), abs(cmax))
+    if scale <= 0:
+        scale = 1.0
+    worst = max(marg / mass, max(infeas, max(abs(cost - dual), slack)) / scale)
+    return cost, f, g, status, it, worst
+
+
+@njit(cache=True, parallel=True)
+def _solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, want_potentials):
+    """Solve ``len(A)`` independent problems in parallel (one per thread at a time)."""
+    n_prob = A.shape[0]
+    n = A.shape[1]
+    m = B.shape[1]
+    costs = np.empty(n_prob)
+    worst = np.empty(n_prob)
+    status = np.empty(n_prob, dtype=np.int64)
+    iters = np.empty(n_prob, dtype=np.int64)
+    F = np.empty((n_prob if want_potentials else 0, n))
+    G = np.empty((n_prob if want_potentials else 0, m))
+    block = max(64, int(np.ceil(np.sqrt(n * m))))
+    for k in prange(n_prob):
+        C = Cs[0] if shared_cost else Cs[k]
+        cost, f, g, st, it, w = _solve_one_certified(A[k], B[k], C, price_rtol, block, max_iter)
+        costs[k] = cost
+        worst[k] = w
+        status[k] = st
+        iters[k] = it
+        if want_potentials:
+            F[k] = f
+            G[k] = g
+    return costs, F, G, status, iters, worst
+
+
+@njit(cache=True, parallel=True)
+def _entrywise_dual_violation(C, f, g, floor):
+    """``max_ij (f_i + g_j - C_ij) / max(floor, |C_ij|, |f_i|, |g_j|)``: dual infeasibility
+    measured against the magnitude of the numbers involved, so one huge entry elsewhere in
+    ``C`` cannot hide a violation among the ordinary ones."""
+    n, m = C.shape
+    worst = np.empty(n)
+    for i in prange(n):
+        w = -np.inf
+        fi = f[i]
+        for j in range(m):
+            c = C[i, j]
+            r = (fi + g[j] - c) / max(max(floor, abs(c)), max(abs(fi), abs(g[j])))
+            if r > w:
+                w = r
+        worst[i] = w
+    return worst.max()
+
+
+@njit(cache=True)
+def _min_max(C):
+    """``(min C, max C)`` in one pass."""
+    lo = np.inf
+    hi = -np.inf
+    for v in C.ravel():
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    return lo, hi
