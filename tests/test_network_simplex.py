@@ -16,8 +16,8 @@ from divkit.ot.network_simplex import (
     default_max_iter,
     solve_network_simplex,
     solve_network_simplex_points,
-    support_relative_residual,
 )
+from divkit.ot._result import support_relative_residual
 from naive import transport_cost_by_enumeration, transport_lp_dual, transport_lp_primal
 
 RTOL = 1e-9

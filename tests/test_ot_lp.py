@@ -16,7 +16,7 @@ from divkit.ot import api as ot_api
 from naive import naive_cost_matrix, naive_transport_lp
 
 TOL = 1e-9
-METHODS = ("highs-primal", "highs-dual")
+METHODS = ("highs-primal", "highs-dual", "network_simplex")
 
 
 def scale_of(a, C):
@@ -75,8 +75,11 @@ def test_primal_equals_dual_equals_naive_and_pot(problem):
     a, b, C, kind = problem
     primal = emd(a, b, C, method="highs-primal")
     dual = emd(a, b, C, method="highs-dual")
+    simplex = emd(a, b, C)  # method="auto": the network simplex
+    assert simplex.solver.startswith("network_simplex")
     assert_close_cost(primal.cost, dual.cost, a, C)
-    for res in (primal, dual):
+    assert_close_cost(primal.cost, simplex.cost, a, C)
+    for res in (primal, dual, simplex):
         cert = res.certificate
         scale = scale_of(a, C)
         assert cert.duality_gap <= TOL * scale
@@ -416,5 +419,5 @@ def test_other_highs_algorithms(highs_method, rng):
     a /= a.sum()
     C = rng.random((12, 12))
     ref = naive_transport_lp(a, a, C)
-    for method in METHODS:
+    for method in ("highs-primal", "highs-dual"):
         assert abs(emd(a, a, C, method=method, highs_method=highs_method).cost - ref) <= 1e-9

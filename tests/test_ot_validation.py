@@ -60,12 +60,14 @@ def test_emd_bad_types_and_options():
         emd(["x", "y"], A, C)
     with pytest.raises(ValueError, match="method must be 'auto' or one of"):
         emd(A, A, C, method="sinkhorn")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        emd(A, A, C, bogus=3)
     with pytest.raises(TypeError, match="unknown option"):
-        emd(A, A, C, max_iter=3)
+        emd(A, A, C, method="highs-primal", max_iter=3)
     with pytest.raises(ValueError, match="highs_method must be one of"):
-        emd(A, A, C, highs_method="simplex")
+        emd(A, A, C, method="highs-primal", highs_method="simplex")
     with pytest.raises(ValueError, match="tolerance must lie in"):
-        emd(A, A, C, tolerance=1e-14)
+        emd(A, A, C, method="highs-dual", tolerance=1e-14)
     with pytest.raises(ValueError, match="rtol must be > 0"):
         emd(A, A, C, rtol=0.0)
     with pytest.raises(ValueError, match="C spans a range larger than the float64 maximum"):

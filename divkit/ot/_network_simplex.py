@@ -874,25 +874,6 @@ def _solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, want_potentials):
     return costs, F, G, status, iters, worst
 
 
-@njit(cache=True, parallel=True)
-def _entrywise_dual_violation(C, f, g, floor):
-    """``max_ij (f_i + g_j - C_ij) / max(floor, |C_ij|, |f_i|, |g_j|)``: dual infeasibility
-    measured against the magnitude of the numbers involved, so one huge entry elsewhere in
-    ``C`` cannot hide a violation among the ordinary ones."""
-    n, m = C.shape
-    worst = np.empty(n)
-    for i in prange(n):
-        w = -np.inf
-        fi = f[i]
-        for j in range(m):
-            c = C[i, j]
-            r = (fi + g[j] - c) / max(max(floor, abs(c)), max(abs(fi), abs(g[j])))
-            if r > w:
-                w = r
-        worst[i] = w
-    return worst.max()
-
-
 @njit(cache=True)
 def _min_max(C):
     """``(min C, max C)`` in one pass."""

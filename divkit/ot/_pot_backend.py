@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .._validation import as_float_array
-from ._result import OPTIMALITY_RTOL, OTResult, centre_potentials, certify
+from ._result import OPTIMALITY_RTOL, OTResult, centre_potentials, certify, require_optimal_strict
 
 
 def _import_pot():
@@ -90,7 +90,6 @@ def solve_pot(a: np.ndarray, b: np.ndarray, C: np.ndarray, *, rtol: float = OPTI
             "pot_python_warnings": [str(w.message) for w in caught],
         },
     )
-    from .network_simplex import require_optimal_strict
 
     return require_optimal_strict(result, rtol, C=C)
 

@@ -46,7 +46,6 @@ from ._network_simplex import (
     _ctransform_cols_points,
     _ctransform_rows_dense,
     _ctransform_rows_points,
-    _entrywise_dual_violation,
     _min_max,
     _pair_costs_at,
     _points_cost_range,
@@ -56,13 +55,16 @@ from ._network_simplex import (
     _tree_plan,
 )
 from ._result import (
+    COST_SAMPLE_SIZE,
     OPTIMALITY_RTOL,
+    _sample_pairs,
+    centre_potentials,
     Certificate,
+    certify,
     OptimalityError,
     OTResult,
-    centre_potentials,
-    certify,
-    require_optimal,
+    require_optimal_strict,
+    typical_abs_cost,
 )
 from .costs import METRIC_CODES
 
@@ -115,22 +117,9 @@ def _warm_potentials(warm_start, n: int, m: int):
     return f0, g0
 
 
-#: Deterministic sample of cost entries used to size the artificial arcs (see
-#: :func:`_artificial_cost`).
-COST_SAMPLE_SIZE = 4096
-
 #: An artificial arc still carrying more than this fraction of the total mass at the end means
 #: the artificial cost was too small: the problem is solved again with the safe one.
 ARTIFICIAL_FLOW_RTOL = 1e-12
-
-
-def _sample_pairs(n: int, m: int):
-    if n * m <= COST_SAMPLE_SIZE:
-        rows, cols = np.divmod(np.arange(n * m, dtype=np.int64), m)
-        return rows, cols
-    rng = np.random.default_rng(0)
-    return (rng.integers(0, n, COST_SAMPLE_SIZE, dtype=np.int64),
-            rng.integers(0, m, COST_SAMPLE_SIZE, dtype=np.int64))
 
 
 def _artificial_cost(sample: np.ndarray, crange: float, cmin: float) -> float:
@@ -409,83 +398,6 @@ def solve_network_simplex_points(
     return make_result()
 
 
-#: :func:`support_relative_residual` checks dual feasibility entry by entry only when
-#: ``mass * max|C|`` exceeds this multiple of its rounding scale.
-OUTLIER_RATIO = 16.0
-
-
-def typical_abs_cost(values: np.ndarray) -> float:
-    """Mean of ``|values|`` without its largest 1% (at least one entry when there are two or
-    more): a cost scale that a few outliers cannot move."""
-    v = np.sort(np.abs(np.ravel(values)))
-    if v.size == 0:
-        return 0.0
-    drop = max(1, math.ceil(0.01 * v.size)) if v.size > 1 else 0
-    return float(v[: v.size - drop].mean())
-
-
-def support_relative_residual(result: OTResult, C: np.ndarray | None = None,
-                              support_costs: np.ndarray | None = None,
-                              typical_cost: float | None = None) -> float:
-    """The certificate's residuals against the scale of the numbers actually involved.
-
-    :class:`~divkit.ot.Certificate` measures cost residuals against ``mass * max|C|``. One
-    outlier entry (``1e32``, POT issue 229) inflates that scale until a plainly wrong cost
-    passes. Here the duality gap and complementary slackness are divided by
-    ``s = max(sum_ij G_ij |C_ij| + sum_i a_i |f_i| + sum_j b_j |g_j|, mass * typical)``: the
-    magnitude of the terms that make up the primal and dual values (hence of their rounding
-    errors), with ``a, b`` the plan's marginals, floored by a robust typical cost
-    (:func:`typical_abs_cost` of a fixed sample of entries). When ``C`` is given and
-    ``mass * max|C| > OUTLIER_RATIO * s``, dual feasibility is also checked entry by entry
-    against ``max(s / mass, |C_ij|, |f_i|, |g_j|)``.
-
-    Parameters
-    ----------
-    result : OTResult
-    C : ndarray, optional
-        The dense cost matrix (needed unless ``support_costs`` and ``typical_cost`` are given).
-    support_costs : ndarray, optional
-        ``C`` at the plan's non-zeros, in the order of ``scipy.sparse.coo_array(plan).data``.
-    typical_cost : float, optional
-        The robust typical ``|C_ij|`` (computed from ``C`` when omitted).
-    """
-    cert = result.certificate
-    coo = sp.coo_array(result.plan)
-    vals = coo.data
-    if support_costs is None:
-        support_costs = C[coo.row, coo.col]
-    if typical_cost is None:
-        rows, cols = _sample_pairs(*C.shape)
-        typical_cost = typical_abs_cost(C[rows, cols])
-    row_mass = np.bincount(coo.row, weights=vals, minlength=result.f.shape[0])
-    col_mass = np.bincount(coo.col, weights=vals, minlength=result.g.shape[0])
-    mass = cert.total_mass
-    scale = max(float(vals @ np.abs(support_costs)) + float(row_mass @ np.abs(result.f))
-                + float(col_mass @ np.abs(result.g)), mass * typical_cost)
-    if not scale > 0:  # every cost is zero
-        scale = 1.0
-    worst = max(cert.duality_gap, cert.complementary_slackness) / scale
-    # without outliers the global certificate is already on this scale: skip the O(nm) pass
-    if C is not None and cert.scale > OUTLIER_RATIO * scale:
-        worst = max(worst, float(_entrywise_dual_violation(C, result.f, result.g, scale / mass)))
-    return float(worst)
-
-
-def require_optimal_strict(result: OTResult, rtol: float = OPTIMALITY_RTOL, C=None,
-                           support_costs=None, typical_cost=None) -> OTResult:
-    """:func:`~divkit.ot.require_optimal` plus :func:`support_relative_residual` <= ``rtol``."""
-    require_optimal(result, rtol)
-    local = support_relative_residual(result, C, support_costs, typical_cost)
-    if not local <= rtol:
-        raise OptimalityError(
-            f"solver {result.solver!r} did not reach a certified optimum: residual {local:.3g} "
-            f"relative to the costs on the plan's support exceeds rtol={rtol:g} "
-            f"(the global certificate passes only because of large entries elsewhere in C)",
-            result,
-        )
-    return result
-
-
 def _validate_marginals(a, b, n, m):
     a = as_weights(a, n, "a")
     b = as_weights(b, m, "b")
@@ -640,9 +552,6 @@ __all__ = [
     "default_max_iter",
     "network_simplex",
     "network_simplex_points",
-    "require_optimal_strict",
     "solve_network_simplex",
-    "support_relative_residual",
-    "typical_abs_cost",
     "solve_network_simplex_points",
 ]
