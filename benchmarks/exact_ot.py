@@ -2,6 +2,11 @@
 
     python benchmarks/exact_ot.py            # n = 100, 300, 1000 (scipy takes minutes at 1000)
     python benchmarks/exact_ot.py --quick    # n = 50, 100
+    python benchmarks/exact_ot.py --suite all   # also the network-simplex sections (below)
+
+``--suite simplex`` (or ``all``) runs ``benchmarks/network_simplex.py``: divkit's network simplex
+(the default exact solver) against POT at n = 1000, 2000, 4000, n = 8000 to optimality,
+on-the-fly costs at n = 20000, the batch solver and warm starts.
 
 Every candidate computes W_1 with Euclidean ground cost between two uniform clouds of n points
 in [0, 1]^2, including building its cost matrix:
@@ -111,7 +116,16 @@ def _plot(rows, path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes (n = 50, 100), 2 repetitions")
+    parser.add_argument("--suite", choices=("lp", "simplex", "all"), default="lp",
+                        help="lp: primal/dual LP vs scipy and POT; simplex: benchmarks/network_simplex.py")
     args = parser.parse_args(argv)
+    if args.suite in ("simplex", "all"):
+        import subprocess
+
+        script = Path(__file__).resolve().parent / "network_simplex.py"
+        subprocess.run([sys.executable, str(script), *(["--quick"] if args.quick else [])], check=True)
+        if args.suite == "simplex":
+            return 0
     sizes = [50, 100] if args.quick else [100, 300, 1000]
     lp_rows = lp_section(sizes, args.quick)
     columns = ["n", "repeats", "divkit_primal_s", "divkit_dual_s", "scipy_nd_s", "pot_emd2_s",

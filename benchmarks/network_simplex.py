@@ -72,6 +72,7 @@ def section_speed(quick: bool, repeats: int):
     single_thread_env()
     import ot
 
+    from divkit import emd
     from divkit.ot.network_simplex import network_simplex
 
     sizes = [300, 600] if quick else [1000, 2000, 4000]
@@ -83,6 +84,7 @@ def section_speed(quick: bool, repeats: int):
             t = interleaved(
                 {
                     "divkit": lambda: network_simplex(a, b, C, sparse=True),
+                    "divkit_emd": lambda: emd(a, b, C, sparse=True),
                     "pot": lambda: ot.emd2(a, b, C),
                 },
                 repeats=repeats,
@@ -96,6 +98,8 @@ def section_speed(quick: bool, repeats: int):
                     "divkit_s": t["divkit"]["median"],
                     "pot_s": t["pot"]["median"],
                     "ratio": median_ratio(t, "divkit", "pot"),
+                    "emd_s": t["divkit_emd"]["median"],
+                    "emd_ratio": median_ratio(t, "divkit_emd", "pot"),
                     "divkit_times": t["divkit"]["times"],
                     "pot_times": t["pot"]["times"],
                     "pivots": res.iterations,
@@ -322,9 +326,10 @@ def main():
     if "1" in sections:
         speed = _run_child(["speed", *flags])["speed"]
         payload["speed"] = speed
-        print_table(speed, ["n", "weights", "divkit_s", "pot_s", "ratio", "pivots",
+        print_table(speed, ["n", "weights", "divkit_s", "emd_s", "pot_s", "ratio", "emd_ratio", "pivots",
                             "rel_diff_vs_pot"],
-                    title="\n(1) divkit network_simplex vs POT ot.emd2, single thread")
+                    title="\n(1) divkit network_simplex (and the public emd, method='auto', with its strict "
+                          "certificate) vs POT ot.emd2, single thread")
         _plot(speed)
     if "2" in sections:
         rows = [_run_child(["large", who, *flags]) for who in ("divkit", "pot")]
