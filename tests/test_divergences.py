@@ -16,7 +16,7 @@ from scipy.spatial import distance
 import divkit
 from divkit import (cross_entropy, entropy, hellinger, jeffreys, js, js_distance, kl,
                     neyman_chi2, pearson_chi2, squared_hellinger, tv)
-from tests import naive
+import naive
 
 LOG2 = math.log(2.0)
 

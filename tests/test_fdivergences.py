@@ -15,7 +15,7 @@ from scipy import special
 
 import divkit
 from divkit import F_DIVERGENCES, FDivergence, Interval, f_divergence, get_f_divergence
-from tests import naive
+import naive
 
 LOG2 = math.log(2.0)
 LOG4 = math.log(4.0)
