@@ -256,20 +256,20 @@ def _record(cand_i, cand_j, n_cand, i, j):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _scan_row(crow, pis, cmin, j0, j1, thr, i, cand_i, cand_j, n_cand):
-    """Smallest ``(crow[j] - cmin) + pis[j]`` below ``thr`` over ``j0 <= j < j1``.
+def _scan_row(cs, ps, cmin, j0, thr, i, cand_i, cand_j, n_cand):
+    """Smallest ``(cs[q] - cmin) + ps[q]`` below ``thr``, where ``cs`` and ``ps`` are the
+    costs and potentials of arcs ``j0 + q``; the arc index returned and recorded is ``j0 + q``.
 
     Eight arcs at a time through a branch-free min tree (the loop with an index-tracking
     branch per arc does not vectorise; this runs several times faster); the arc is located
     only when the chunk improves on ``thr``. Returns ``(thr, j)``, ``j = -1`` when nothing is
     below ``thr``.
     """
-    # slices, so that every index below is provably >= 0: numba's negative-index wraparound
-    # check would otherwise stop the loop from vectorising (2x slower)
-    cs = crow[j0:j1]
-    ps = pis[j0:j1]
+    # callers pass slices, so that every index below is provably >= 0: numba's negative-index
+    # wraparound check would otherwise stop the loop from vectorising (2x slower)
+    length = cs.shape[0]
     found = -1
-    n_chunks = (j1 - j0) // 8
+    n_chunks = length // 8
     for c in range(n_chunks):
         jj = 8 * c
         r0 = (cs[jj] - cmin) + ps[jj]
@@ -288,7 +288,7 @@ def _scan_row(crow, pis, cmin, j0, j1, thr, i, cand_i, cand_j, n_cand):
                     found = j0 + jj + q
                     break
             _record(cand_i, cand_j, n_cand, i, found)
-    for jj in range(8 * n_chunks, j1 - j0):
+    for jj in range(8 * n_chunks, length):
         r = (cs[jj] - cmin) + ps[jj]
         if r < thr:
             thr = r
@@ -368,7 +368,7 @@ def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted, cand_i, cand_j, 
                 found = -1
             elif shifted:
                 pii = pi[i]
-                thr, found = _scan_row(C[i], pis, cmin, j, jend, best + pii, i, cand_i, cand_j,
+                thr, found = _scan_row(C[i, j:jend], pis[j:jend], cmin, j, best + pii, i, cand_i, cand_j,
                                        n_cand)
             else:
                 pii = pi[i] + cmin
@@ -439,32 +439,7 @@ def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr,
     if code == 0 or power != 1.0:
         for q in range(length):
             sq[q] = _finish_cost(sq[q], code, power)
-    n_chunks = length // 8
-    for c in range(n_chunks):
-        jj = 8 * c
-        r0 = (sq[jj] - cmin) + ps[jj]
-        r1 = (sq[jj + 1] - cmin) + ps[jj + 1]
-        r2 = (sq[jj + 2] - cmin) + ps[jj + 2]
-        r3 = (sq[jj + 3] - cmin) + ps[jj + 3]
-        r4 = (sq[jj + 4] - cmin) + ps[jj + 4]
-        r5 = (sq[jj + 5] - cmin) + ps[jj + 5]
-        r6 = (sq[jj + 6] - cmin) + ps[jj + 6]
-        r7 = (sq[jj + 7] - cmin) + ps[jj + 7]
-        low = min(min(min(r0, r1), min(r2, r3)), min(min(r4, r5), min(r6, r7)))
-        if low < thr:
-            thr = low
-            for q in range(8):
-                if (sq[jj + q] - cmin) + ps[jj + q] == low:
-                    found = j0 + jj + q
-                    break
-            _record(cand_i, cand_j, n_cand, i, found)
-    for q in range(8 * n_chunks, length):
-        r = (sq[q] - cmin) + ps[q]
-        if r < thr:
-            thr = r
-            found = j0 + q
-            _record(cand_i, cand_j, n_cand, i, found)
-    return thr, found
+    return _scan_row(sq, ps, cmin, j0, thr, i, cand_i, cand_j, n_cand)
 
 
 @njit(cache=True)
