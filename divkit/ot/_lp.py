@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._result import OptimalityError, OTResult, certify
+from ._result import OptimalityError, OTResult, certified_result
 
 #: Feasibility tolerances handed to HiGHS (on the rescaled problem, whose masses and costs are
 #: O(1)). HiGHS's default of 1e-7 can stop ~4e-9 above the optimum at n = 1000
@@ -155,17 +155,8 @@ def solve_dual(a: np.ndarray, b: np.ndarray, C: np.ndarray, **options) -> OTResu
 
 
 def _result(a, b, C, plan, f, g, solver, res) -> OTResult:
-    cert = certify(a, b, C, plan, f, g)
     nit = getattr(res, "nit", -1)
-    return OTResult(
-        cost=cert.primal_value,
-        plan=plan,
-        f=f,
-        g=g,
-        certificate=cert,
-        solver=solver,
-        iterations=int(nit) if nit is not None else -1,
-    )
+    return certified_result(a, b, C, plan, f, g, solver=solver, iterations=nit if nit is not None else -1)
 
 
 __all__ = ["solve_primal", "solve_dual", "HIGHS_TOLERANCE"]

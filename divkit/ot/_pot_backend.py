@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from .._validation import as_float_array
-from ._result import OPTIMALITY_RTOL, OTResult, centre_potentials, certify, require_optimal_strict
+from ._result import OPTIMALITY_RTOL, OTResult, centre_potentials, certified_result, require_optimal_strict
 
 
 def _import_pot():
@@ -74,15 +74,9 @@ def solve_pot(a: np.ndarray, b: np.ndarray, C: np.ndarray, *, rtol: float = OPTI
         plan, log = ot.emd(a, b, C, log=True, **options)
     plan = np.asarray(plan, dtype=np.float64)
     f, g = centre_potentials(a, b, np.asarray(log["u"], float), np.asarray(log["v"], float))
-    cert = certify(a, b, C, plan, f, g)
-    result = OTResult(
-        cost=cert.primal_value,
-        plan=plan,
-        f=f,
-        g=g,
-        certificate=cert,
+    result = certified_result(
+        a, b, C, plan, f, g,
         solver="pot",
-        iterations=-1,
         extra={
             "pot_cost": float(log["cost"]),
             "pot_result_code": int(log.get("result_code", -1)),

@@ -55,12 +55,11 @@ from ._network_simplex import (
     _tree_plan,
 )
 from ._result import (
-    COST_SAMPLE_SIZE,
     OPTIMALITY_RTOL,
     _sample_pairs,
     centre_potentials,
     Certificate,
-    certify,
+    certified_result,
     OptimalityError,
     OTResult,
     require_optimal_strict,
@@ -285,18 +284,9 @@ def solve_network_simplex(
         else:
             plan = np.zeros((n, m))
             plan[rows, cols] = vals
-        cert = certify(a, b_used, C, plan, f, g)
-        return OTResult(
-            cost=cert.primal_value,
-            plan=plan,
-            f=f,
-            g=g,
-            certificate=cert,
-            solver="network_simplex",
-            iterations=int(iterations),
-            extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
-                   "artificial_cost": big_m},
-        )
+        return certified_result(a, b_used, C, plan, f, g, solver="network_simplex", iterations=iterations,
+                                extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
+                                       "artificial_cost": big_m})
 
     _status_check(status, iterations, cap, make_result)
     return make_result()
