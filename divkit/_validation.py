@@ -253,4 +253,21 @@ __all__ = [
     "check_int",
     "as_seed_generator",
     "to_scalar",
+    "power_of_two_scale",
 ]
+
+
+#: Magnitudes outside [SAFE_LOW, SAFE_HIGH] are rescaled by a power of two before squaring or
+#: raising to a power, so that d^p neither overflows nor underflows (the rescaling is exact).
+SAFE_HIGH = 1e100
+SAFE_LOW = 1e-100
+
+
+def power_of_two_scale(*arrays) -> float:
+    """A power of two ``s`` with ``max |arrays| / s`` in [1, 2) when that maximum lies outside
+    ``[SAFE_LOW, SAFE_HIGH]`` (else 1.0). Dividing by ``s`` is exact in floating point, and every
+    homogeneous quantity (a distance, W_p) scales back by multiplication."""
+    amax = max(max(float(a.max()), -float(a.min())) for a in arrays if a.size)
+    if amax == 0.0 or SAFE_LOW <= amax <= SAFE_HIGH:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(amax)[1]) - 1))

@@ -166,3 +166,26 @@ def test_sliced_converges_to_spherical_average(rng):
 def test_cost_matrix_one_d_consistent():
     u = np.array([0.0, 2.0, 5.0])
     np.testing.assert_array_equal(cost_matrix(u, u), np.abs(np.subtract.outer(u, u)))
+
+
+def test_zero_weight_atoms_do_not_shift_the_reference_term():
+    # a zero-weight atom far away used to anchor the accumulated sum and cancel everything
+    assert wasserstein_1d([-1e20, 0.0], [1.0], [0, 1]) == 1.0
+    assert wasserstein_1d([-1e8, 0.0], [1e-8], [0, 1]) == pytest.approx(1e-8, rel=1e-12)
+    assert wasserstein_1d([-1e20, 0.0, 5.0], [1.0, 2.0, 3.0], [0, 0.5, 0.5], [1 / 3] * 3) == pytest.approx(
+        wasserstein_1d([0.0, 5.0], [1.0, 2.0, 3.0], [0.5, 0.5], [1 / 3] * 3), rel=1e-15
+    )
+    assert sliced_wasserstein([[-1e20, 0], [0, 0]], [[1.0, 0]], a=[0, 1], projections=[[1.0, 0]]) == 1.0
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-150, 1e150, 1e200])
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_extreme_magnitudes_scale_exactly(scale, p):
+    u, v = np.array([0.0, 1.0, 5.0]), np.array([2.0, 3.0])
+    unit = wasserstein_1d(u, v, p=p)
+    assert wasserstein_1d(u * scale, v * scale, p=p) == pytest.approx(unit * scale, rel=1e-14)
+    x = np.column_stack([u, u[::-1]])
+    y = np.column_stack([v, v])
+    unit = sliced_wasserstein(x, y, p=p, n_projections=8, seed=1)
+    assert sliced_wasserstein(x * scale, y * scale, p=p, n_projections=8, seed=1) == pytest.approx(unit * scale, rel=1e-12)
+    assert wasserstein_1d([-1.5e308], [1.5e308]) == np.inf  # the true distance overflows

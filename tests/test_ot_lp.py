@@ -421,3 +421,16 @@ def test_other_highs_algorithms(highs_method, rng):
     ref = naive_transport_lp(a, a, C)
     for method in ("highs-primal", "highs-dual"):
         assert abs(emd(a, a, C, method=method, highs_method=highs_method).cost - ref) <= 1e-9
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_wasserstein_and_costs_at_extreme_magnitudes(scale, p, rng):
+    x, y = rng.normal(size=(9, 2)), rng.normal(size=(7, 2))
+    unit = wasserstein(x, y, p=p)
+    assert wasserstein(x * scale, y * scale, p=p) == pytest.approx(unit * scale, rel=1e-12)
+    for metric in ("euclidean", "sqeuclidean", "cityblock"):
+        factor = scale * scale if metric == "sqeuclidean" else scale
+        if np.isfinite(factor) and factor > 0:
+            np.testing.assert_allclose(cost_matrix(x * scale, y * scale, metric=metric),
+                                       cost_matrix(x, y, metric=metric) * factor, rtol=1e-14)

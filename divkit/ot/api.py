@@ -21,6 +21,7 @@ from .._validation import (
     as_weights,
     check_same_mass,
     check_scalar,
+    power_of_two_scale,
 )
 from . import _lp
 from ._result import (
@@ -35,7 +36,7 @@ from ._result import (
 from ._pot_backend import solve_pot
 from .costs import _metric_code, cost_matrix
 from .network_simplex import network_simplex_points, solve_network_simplex
-from .one_d import _wp_power_1d
+from .one_d import _wp_1d
 
 
 #: metrics for which ``d`` satisfies the triangle inequality (Kantorovich–Rubinstein applies)
@@ -437,7 +438,12 @@ def wasserstein(
     if xs.shape[1] == 1 and method == "auto" and not return_result:
         uw = None if a is None else aw
         vw = None if b is None else bw
-        return max(_wp_power_1d(xs[:, 0], ys[:, 0], uw, vw, p), 0.0) ** (1.0 / p)
+        return _wp_1d(xs[:, 0], ys[:, 0], uw, vw, p)
+    # W_p is homogeneous of degree 1: at extreme magnitudes solve at unit scale (an exact
+    # power-of-two rescaling) so that d^p neither overflows nor underflows
+    scale = 1.0 if return_result else power_of_two_scale(xs, ys)
+    if scale != 1.0:
+        xs, ys = xs / scale, ys / scale
     if method == "auto" and xs.shape[0] * ys.shape[0] > DENSE_COST_LIMIT:
         C = None
         result = network_simplex_points(xs, ys, aw, bw, metric=metric, power=p, minkowski_p=minkowski_p)
@@ -447,7 +453,7 @@ def wasserstein(
             np.power(C, p, out=C)
         result = emd(aw, bw, C, method=method, sparse=not return_result)
     if not return_result:
-        return max(_centred_transport_cost(result, C), 0.0) ** (1.0 / p)
+        return scale * max(_centred_transport_cost(result, C), 0.0) ** (1.0 / p)
     if p == 1.0:
         kr = kantorovich_rubinstein_potential(xs, ys, result, aw, bw, metric=metric, minkowski_p=minkowski_p)
         result = dataclasses.replace(result, kr_potential=kr)

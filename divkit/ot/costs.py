@@ -93,7 +93,7 @@ def cost_matrix(x, y=None, metric: str = "euclidean", p: float = 2.0) -> np.ndar
     >>> cost_matrix([[0.0, 0.0]], [[3.0, 4.0]], metric="cityblock")
     array([[7.]])
     """
-    from .._validation import as_points, check_scalar
+    from .._validation import as_points, check_scalar, power_of_two_scale
 
     code = _metric_code(metric)
     xs = as_points(x, "x")
@@ -103,7 +103,13 @@ def cost_matrix(x, y=None, metric: str = "euclidean", p: float = 2.0) -> np.ndar
     minkowski_p = 2.0
     if code == METRIC_CODES["minkowski"]:
         minkowski_p = check_scalar(p, "p", low=1.0)
-    return _cost_matrix_kernel(xs, ys, code, minkowski_p)
+    scale = power_of_two_scale(xs, ys)
+    if scale == 1.0:
+        return _cost_matrix_kernel(xs, ys, code, minkowski_p)
+    # squares of 1e-200 underflow and of 1e200 overflow: compute at unit scale, scale back
+    C = _cost_matrix_kernel(xs / scale, ys / scale, code, minkowski_p)
+    C *= scale * scale if code == METRIC_CODES["sqeuclidean"] else scale
+    return C
 
 
 __all__ = ["METRIC_CODES", "cost_matrix"]

@@ -23,6 +23,7 @@ from .._validation import (
     check_int,
     check_same_mass,
     check_scalar,
+    power_of_two_scale,
 )
 
 
@@ -117,8 +118,25 @@ def _cumulative(w_sorted: np.ndarray) -> np.ndarray:
     return c
 
 
+def _wp_1d(u, v, u_w, v_w, p: float) -> float:
+    """W_p (rooted) between validated 1-D samples. Extreme magnitudes are first rescaled by a
+    power of two (exact) so that |u - v|^p neither overflows nor underflows."""
+    scale = power_of_two_scale(u, v)
+    if scale != 1.0:
+        u, v = u / scale, v / scale
+    return scale * max(_wp_power_1d(u, v, u_w, v_w, p), 0.0) ** (1.0 / p)
+
+
 def _wp_power_1d(u, v, u_w, v_w, p: float) -> float:
     """W_p^p between validated 1-D samples; weights are None (uniform) or normalised arrays."""
+    if u_w is not None:  # zero-weight atoms carry no quantile mass: drop them
+        keep = u_w > 0
+        if not keep.all():
+            u, u_w = u[keep], u_w[keep]
+    if v_w is not None:
+        keep = v_w > 0
+        if not keep.all():
+            v, v_w = v[keep], v_w[keep]
     if u_w is None and v_w is None:
         us = np.sort(u)
         vs = np.sort(v)
@@ -197,7 +215,7 @@ def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1) -> float:
         uw = uw / uw.sum()
     if vw is not None:
         vw = vw / vw.sum()
-    return max(_wp_power_1d(us, vs, uw, vw, p), 0.0) ** (1.0 / p)
+    return _wp_1d(us, vs, uw, vw, p)
 
 
 def _directions(projections, n_projections, seed, d: int) -> np.ndarray:
@@ -292,6 +310,9 @@ def sliced_wasserstein(
     if aw is not None and bw is not None:
         check_same_mass(aw, bw, ("a", "b"))
     theta = _directions(projections, n_projections, seed, xs.shape[1])
+    scale = power_of_two_scale(xs, ys)  # exact; keeps |u - v|^p representable
+    if scale != 1.0:
+        xs, ys = xs / scale, ys / scale
     px = theta @ xs.T  # (K, n): one contiguous row per direction
     py = theta @ ys.T
     if aw is None and bw is None:
@@ -302,7 +323,7 @@ def sliced_wasserstein(
         aw = None if aw is None else aw / aw.sum()
         bw = None if bw is None else bw / bw.sum()
         terms = np.array([_wp_power_1d(px[k], py[k], aw, bw, p) for k in range(theta.shape[0])])
-    return max(float(terms.mean()), 0.0) ** (1.0 / p)
+    return scale * max(float(terms.mean()), 0.0) ** (1.0 / p)
 
 
 __all__ = ["wasserstein_1d", "sliced_wasserstein"]
