@@ -391,3 +391,27 @@ def test_parallel_blocked_path_matches_naive(kernel, kw, monkeypatch):
                                rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(kernels.kernel_matrix(spec, X, Y),
                                naive_kernel_matrix(X, Y, **args), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+@pytest.mark.parametrize("kernel", ["gaussian", "laplacian", "laplacian_l2", "imq", "energy"])
+def test_extreme_magnitudes_rescale_exactly(kernel, scale):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(9, 3)), rng.normal(size=(7, 3))
+    unit_kw, scaled_kw = ({}, {}) if kernel == "energy" else ({"bandwidth": 1.3}, {"bandwidth": 1.3 * scale})
+    factor = scale if kernel == "energy" else 1.0
+    for estimator in ("unbiased", "biased"):
+        unit = mmd2(x, y, kernel, estimator=estimator, **unit_kw)
+        got = mmd2(x * scale, y * scale, kernel, estimator=estimator, **scaled_kw)
+        assert got == pytest.approx(unit * factor, rel=1e-12)
+    if kernel != "energy":
+        assert mmd2(x * scale, y * scale, kernel, bandwidth="median") == pytest.approx(
+            mmd2(x, y, kernel, bandwidth="median"), rel=1e-12)
+        assert median_bandwidth(x * scale, y * scale) == pytest.approx(median_bandwidth(x, y) * scale, rel=1e-14)
+
+
+def test_overflowing_kernel_sums_raise_instead_of_nan():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(9, 3)), rng.normal(size=(7, 3))
+    with pytest.raises(FloatingPointError, match="MMD\\^2 is not representable"):
+        mmd2(x * 1e160, y * 1e160, "linear")

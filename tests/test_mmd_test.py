@@ -272,3 +272,17 @@ def test_bad_test_arguments():
         mmd_test(X0, Y0, progress=io.StringIO())
     with pytest.raises(ValueError, match="max_points must be >= 2"):
         mmd2(X0, Y0, bandwidth="median", median_max_points=1)
+
+
+def test_extreme_magnitudes_and_no_p_value_for_a_nan_statistic():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(9, 3)), rng.normal(size=(7, 3))
+    unit = mmd_test(x, y, bandwidth=1.3, n_permutations=19, seed=0)
+    big = mmd_test(x * 1e200, y * 1e200, bandwidth=1.3e200, n_permutations=19, seed=0)
+    assert big.statistic == pytest.approx(unit.statistic, rel=1e-12)
+    assert big.p_value == unit.p_value and big.bandwidth == 1.3e200
+    tiny = mmd_test(x * 1e-200, y * 1e-200, kernel="energy", n_permutations=19, seed=0)
+    energy = mmd_test(x, y, kernel="energy", n_permutations=19, seed=0)
+    np.testing.assert_allclose(tiny.null_statistics, energy.null_statistics * 1e-200, rtol=1e-12)
+    with pytest.raises(FloatingPointError, match="not representable"):
+        mmd_test(x * 1e160, y * 1e160, kernel="linear", n_permutations=19, seed=0)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from divkit._validation import SUM_ATOL, as_weights
+from divkit._validation import SUM_ATOL, as_weights, power_of_two_scale
 from divkit.mmd.kernels import (
     MEDIAN_MAX_POINTS,
     KernelSpec,
     _as_sample_pair,
     kernel_sum,
     paired_kernel,
-    resolve_kernel,
+    resolve_kernel_rescaled,
 )
 
 ESTIMATORS = ("unbiased", "biased", "linear")
@@ -56,18 +56,15 @@ def _probability_weights(w, n: int, name: str):
     return arr
 
 
-#: beyond these magnitudes the distance kernel works on rescaled points (it is homogeneous of
-#: degree 1), so that squared distances neither overflow nor underflow
-_ENERGY_RESCALE_ABOVE = 1e100
-_ENERGY_RESCALE_BELOW = 1e-100
-
-
-def _energy_scale(X, Y) -> float:
-    """A power of 2 by which to divide the points before evaluating -||x - y|| (1 if none)."""
-    top = max(float(np.abs(X).max()), float(np.abs(Y).max()))
-    if top > _ENERGY_RESCALE_ABOVE or 0.0 < top < _ENERGY_RESCALE_BELOW:
-        return float(2.0 ** np.round(np.log2(top)))
-    return 1.0
+def check_representable(value: float) -> float:
+    """Refuse a NaN statistic: kernel sums of order 1e308 overflowed (polynomial and linear
+    kernels are not rescaled, as their value depends on the scale of the points)."""
+    if np.isnan(value):
+        raise FloatingPointError(
+            "MMD^2 is not representable in float64 here (kernel sums overflowed to inf - inf); "
+            "rescale x and y"
+        )
+    return value
 
 
 def _biased(spec: KernelSpec, X, Y, a=None, b=None) -> float:
@@ -196,17 +193,16 @@ def mmd2(
     b = _probability_weights(y_weights, Y.shape[0], "y_weights")
     if (a is not None or b is not None) and estimator != "biased":
         raise ValueError("x_weights / y_weights are supported by estimator='biased' only")
-    spec = resolve_kernel(kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma,
-                          coef0=coef0, degree=degree, median_max_points=median_max_points,
-                          median_seed=median_seed)
-    scale = _energy_scale(X, Y) if spec.name == "energy" else 1.0
-    if scale != 1.0:
-        X, Y = X / scale, Y / scale
+    spec, X, Y, _, value_scale = resolve_kernel_rescaled(
+        kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma, coef0=coef0,
+        degree=degree, median_max_points=median_max_points, median_seed=median_seed)
     if estimator == "biased":
-        return scale * _biased(spec, X, Y, a, b)
-    if estimator == "unbiased":
-        return scale * float(_unbiased(spec, X, Y))
-    return scale * float(np.mean(_linear_terms(spec, X, Y)))
+        value = _biased(spec, X, Y, a, b)
+    elif estimator == "unbiased":
+        value = float(_unbiased(spec, X, Y))
+    else:
+        value = float(np.mean(_linear_terms(spec, X, Y)))
+    return check_representable(value_scale * value)
 
 
 def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
@@ -248,8 +244,8 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
     X, Y = _as_sample_pair(x, y)
     a = _probability_weights(x_weights, X.shape[0], "x_weights")
     b = _probability_weights(y_weights, Y.shape[0], "y_weights")
-    scale = _energy_scale(X, Y)
-    return scale * _biased(KernelSpec("energy"), X / scale, Y / scale, a, b)
+    scale = power_of_two_scale(X, Y)  # homogeneous of degree 1: exact power-of-two rescaling
+    return check_representable(scale * _biased(KernelSpec("energy"), X / scale, Y / scale, a, b))
 
 
 __all__ = ["mmd2", "energy_distance", "ESTIMATORS"]

@@ -23,12 +23,14 @@ of the pooled sample (see :func:`median_bandwidth`).
 from __future__ import annotations
 
 import numbers
+import dataclasses
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 
 from divkit._validation import (
+    power_of_two_scale,
     as_float_array,
     as_points,
     as_seed_generator,
@@ -174,13 +176,14 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) 
     if Z.shape[0] > max_points:
         rng = as_seed_generator(seed)
         Z = Z[np.sort(rng.choice(Z.shape[0], size=max_points, replace=False))]
-    med = float(np.median(_k._pairwise_sqdist_upper(np.ascontiguousarray(Z))))
+    scale = power_of_two_scale(Z)  # squared distances of 1e200 overflow, of 1e-200 underflow
+    med = float(np.median(_k._pairwise_sqdist_upper(np.ascontiguousarray(Z / scale))))
     if not med > 0.0:
         raise ValueError(
             "bandwidth='median' gives 0: at least half of the pooled pairs are identical points; "
             "pass a positive bandwidth instead"
         )
-    return float(np.sqrt(med / 2.0))
+    return scale * float(np.sqrt(med / 2.0))
 
 
 def _as_sample_pair(x, y):
@@ -192,6 +195,29 @@ def _as_sample_pair(x, y):
             f"x and y must have the same dimension: x has d={X.shape[1]}, y has d={Y.shape[1]}"
         )
     return X, Y
+
+
+#: kernels whose value depends on ||x - y|| / sigma only (energy: homogeneous of degree 1)
+SCALE_FREE_KERNELS = ("gaussian", "laplacian", "laplacian_l2", "imq", "energy")
+
+
+def resolve_kernel_rescaled(kernel, bandwidth, X, Y, **options):
+    """:func:`resolve_kernel` on samples rescaled by an exact power of two when their
+    magnitudes are extreme, for the kernels in :data:`SCALE_FREE_KERNELS` (squared distances of
+    1e200 would overflow and of 1e-200 underflow; bandwidths are rescaled with the points, so the
+    kernel values do not change).
+
+    Returns ``(spec, X, Y, scale, value_scale)``: the spec for the rescaled samples, the
+    rescaled samples, the factor ``scale`` (1.0 when nothing was done) and the factor by which
+    MMD^2 values must be multiplied (``scale`` for the energy kernel, else 1).
+    """
+    scale = power_of_two_scale(X, Y) if isinstance(kernel, str) and kernel in SCALE_FREE_KERNELS else 1.0
+    if scale != 1.0:
+        X, Y = X / scale, Y / scale
+    spec = resolve_kernel(kernel, bandwidth, X, Y, **options)
+    if scale != 1.0 and spec.bandwidths.size and not isinstance(bandwidth, str):
+        spec = dataclasses.replace(spec, bandwidths=spec.bandwidths / scale)
+    return spec, X, Y, scale, (scale if spec.name == "energy" else 1.0)
 
 
 def resolve_kernel(

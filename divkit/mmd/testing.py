@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
 
 from divkit._validation import as_seed_generator, check_int
-from divkit.mmd.estimators import _check_estimator, _check_sizes, _linear_terms
-from divkit.mmd.kernels import MEDIAN_MAX_POINTS, _as_sample_pair, kernel_matrix, resolve_kernel
+from divkit.mmd.estimators import _check_estimator, _check_sizes, _linear_terms, check_representable
+from divkit.mmd.kernels import MEDIAN_MAX_POINTS, _as_sample_pair, kernel_matrix, resolve_kernel_rescaled
 
 #: default memory budget (bytes) for the pooled kernel matrix and the permutation buffers
 MEMORY_BUDGET = 512 * 2**20
@@ -216,15 +217,18 @@ def mmd_test(
     if method == "permutation" and estimator == "linear":
         raise ValueError("estimator='linear' is tested with method='linear' (asymptotic z-test)")
     _check_sizes(estimator, X.shape[0], Y.shape[0])
-    spec = resolve_kernel(kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma,
-                          coef0=coef0, degree=degree, median_max_points=median_max_points,
-                          median_seed=median_seed)
+    spec, X, Y, scale, value_scale = resolve_kernel_rescaled(
+        kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma, coef0=coef0,
+        degree=degree, median_max_points=median_max_points, median_seed=median_seed)
+    # the bandwidth is reported in the units of x and y
+    bandwidth_used = spec.bandwidth_used if scale == 1.0 else dataclasses.replace(
+        spec, bandwidths=spec.bandwidths * scale).bandwidth_used
 
     if method == "linear":
-        h = _linear_terms(spec, X, Y)
+        h = value_scale * _linear_terms(spec, X, Y)
         if h.shape[0] < 2:
             raise ValueError("the linear z-test needs at least 4 points in x and in y (2 terms)")
-        stat = float(h.mean())
+        stat = check_representable(float(h.mean()))
         sd = float(h.std(ddof=1))
         if sd > 0:
             z = stat / (sd / np.sqrt(h.shape[0]))
@@ -232,7 +236,7 @@ def mmd_test(
         else:  # every term equal: the statistic is exact
             z = np.inf if stat > 0 else (0.0 if stat == 0 else -np.inf)
             p_value = 0.0 if stat > 0 else 1.0
-        return MMDTestResult(stat, p_value, None, spec.bandwidth_used, kernel, estimator, method,
+        return MMDTestResult(stat, p_value, None, bandwidth_used, kernel, estimator, method,
                              0, z_score=float(z))
 
     n_permutations = check_int(n_permutations, "n_permutations", low=1)
@@ -240,10 +244,13 @@ def mmd_test(
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     rng = as_seed_generator(seed)
-    stat, p_value, null, matrix_free = _permutation_test(
-        spec, X, Y, estimator, n_permutations, rng, memory_budget, progress)
-    return MMDTestResult(stat, p_value, null, spec.bandwidth_used, kernel, estimator, method,
-                         n_permutations, matrix_free=matrix_free)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
+        stat, p_value, null, matrix_free = _permutation_test(
+            spec, X, Y, estimator, n_permutations, rng, memory_budget, progress)
+    # a NaN statistic must never come with a p-value
+    stat = check_representable(value_scale * stat)
+    return MMDTestResult(stat, p_value, value_scale * null, bandwidth_used, kernel, estimator,
+                         method, n_permutations, matrix_free=matrix_free)
 
 
 __all__ = ["mmd_test", "MMDTestResult", "MEMORY_BUDGET", "TIE_RTOL"]
