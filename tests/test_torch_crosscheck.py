@@ -121,3 +121,26 @@ def test_torch_wasserstein_equals_numpy_wasserstein(p, rng):
     x, y = rng.normal(size=(30, 3)), rng.normal(size=(25, 3)) + 0.5
     got = wasserstein(torch.tensor(x), torch.tensor(y), p=p).item()
     assert got == pytest.approx(divkit.wasserstein(x, y, p=p), rel=1e-9)
+
+
+def test_linear_estimator_with_unequal_sizes_matches_numpy(rng):
+    x, y = rng.normal(size=(9, 2)), rng.normal(size=(14, 2)) + 0.3
+    got = mmd2(torch.tensor(x), torch.tensor(y), "gaussian", 0.8, estimator="linear").item()
+    assert got == pytest.approx(divkit.mmd2(x, y, "gaussian", 0.8, estimator="linear"), rel=1e-12)
+
+
+def test_weights_are_normalised_like_numpy_wasserstein(rng):
+    x, y = rng.normal(size=(9, 2)), rng.normal(size=(7, 2))
+    a, b = np.arange(1.0, 10.0), np.full(7, 45 / 7)
+    for p in (1, 2):
+        got = wasserstein(torch.tensor(x), torch.tensor(y), torch.tensor(a), torch.tensor(b), p=p).item()
+        assert got == pytest.approx(divkit.wasserstein(x, y, a, b, p=p), rel=1e-9)
+
+
+def test_saturated_activations_stay_inside_the_domain_like_numpy():
+    v = np.array([-1000.0, -40.0, 0.0, 20.0, 40.0, 1000.0])
+    for name in ("js", "weighted_js", "squared_hellinger", "alpha", "reverse_kl", "neyman_chi2", "gan"):
+        ours, theirs = get_f_divergence(name), divkit.get_f_divergence(name)
+        act = ours.activation(torch.tensor(v, dtype=torch.float64))
+        assert torch.isfinite(ours.conjugate(act)).all(), name
+        np.testing.assert_allclose(act.numpy(), theirs.activation(v), rtol=1e-12, atol=0)

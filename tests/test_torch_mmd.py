@@ -141,7 +141,7 @@ def meta(shape):
         ((torch.zeros(3, 2), torch.zeros(3, 2), "gaussian", 0.0), {}, ValueError, "bandwidth must be > 0"),
         ((torch.zeros(3, 2), torch.zeros(3, 2), "gaussian", []), {}, ValueError, "bandwidth is an empty list"),
         ((torch.zeros(3, 2), torch.zeros(3, 2), "gaussian", "a"), {}, TypeError, "bandwidth must be a positive real"),
-        ((torch.zeros(4, 2), torch.zeros(6, 2)), {"estimator": "linear"}, ValueError, "equal sizes"),
+        ((torch.zeros(1, 2), torch.zeros(6, 2)), {"estimator": "linear"}, ValueError, "at least 2 points per sample"),
         ((torch.zeros(1, 2), torch.zeros(3, 2)), {}, ValueError, "at least 2 points"),
         ((torch.zeros(3, 2), torch.zeros(3, 2)), {"block_elements": 0}, ValueError, "block_elements must be >= 1"),
         ((torch.zeros(3, 2, dtype=torch.complex64), torch.zeros(3, 2)), {}, TypeError, "x must be real-valued"),

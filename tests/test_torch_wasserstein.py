@@ -142,3 +142,20 @@ def meta(*shape):
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_gradient_at_zero_distance_is_zero_not_nan():
+    x = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    w = wasserstein(x, x.detach().clone(), p=2)
+    w.backward()
+    assert w.item() == 0.0
+    assert torch.equal(x.grad, torch.zeros_like(x))
+
+
+def test_tensor_bandwidth_must_be_positive():
+    from divkit.torch import mmd2
+
+    with pytest.raises(ValueError, match="bandwidth must be > 0 and finite"):
+        mmd2(torch.zeros(3, 2), torch.ones(3, 2), bandwidth=torch.tensor(-1.0))
+    with pytest.raises(ValueError, match="bandwidth must be > 0 and finite"):
+        mmd2(torch.zeros(3, 2), torch.ones(3, 2), bandwidth=torch.tensor(0.0))

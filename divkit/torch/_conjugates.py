@@ -105,8 +105,25 @@ def wright_omega(z: torch.Tensor) -> torch.Tensor:
             ey = torch.exp(y)
             y = y - (y + ey - z) / (1.0 + ey)
         w = torch.exp(y)
-    # Implicit-function step: value unchanged at the root, derivative w / (1 + w).
-    return w - (w + torch.log(w) - z) * (w / (1.0 + w))
+    # Implicit-function step: value unchanged at the root, derivative w / (1 + w). The residual
+    # uses y = log w from the solve: log(w) is -inf once w underflows (z < -745), and -inf * 0
+    # would make the value NaN.
+    return w - (w + y - z) * (w / (1.0 + w))
+
+
+def _finite_inside(domain: Interval, dtype, device):
+    """The smallest and largest finite values of ``dtype`` inside ``domain``."""
+    info = torch.finfo(dtype)
+
+    def end(value, closed, toward):
+        if math.isinf(value):
+            return info.max if value > 0 else info.min
+        edge = torch.tensor(value, dtype=dtype, device=device)
+        if not closed:
+            edge = torch.nextafter(edge, torch.tensor(toward, dtype=dtype, device=device))
+        return edge.item()
+
+    return end(domain.low, domain.low_closed, _INF), end(domain.high, domain.high_closed, -_INF)
 
 
 def _where_in_domain(t: torch.Tensor, domain: Interval, formula: Callable) -> torch.Tensor:
@@ -160,8 +177,12 @@ class TorchFDivergence:
         return _where_in_domain(_as_tensor(t), self.conjugate_domain, self._conjugate)
 
     def activation(self, v) -> torch.Tensor:
-        """``g_f(v)``: maps R into dom f*, so ``conjugate(activation(v))`` is finite."""
-        return self._activation(_as_tensor(v))
+        """``g_f(v)``: maps R into dom f*, so ``conjugate(activation(v))`` is finite.
+
+        The output is clamped strictly inside an open end of the domain (``1 - exp(-40)`` rounds
+        to 1.0) and to finite values (``-exp(1000)`` overflows), as in the numpy registry."""
+        out = self._activation(_as_tensor(v))
+        return out.clamp(*_finite_inside(self.conjugate_domain, out.dtype, out.device))
 
 
 def _tv():
@@ -226,8 +247,10 @@ def _squared_hellinger():
 
 
 def _jeffreys_conjugate(t):
-    w = wright_omega(1.0 - t)
-    return w + 1.0 / w + t - 2.0
+    z = 1.0 - t
+    w = wright_omega(z)
+    # 1/w = exp(w - z) since w + log w = z: stays finite (or +inf) where w underflows to 0
+    return w + torch.exp(w - z) + t - 2.0
 
 
 def _jeffreys():

@@ -119,7 +119,10 @@ def _as_bandwidths(kind, bandwidth):
         if isinstance(b, torch.Tensor):
             if b.numel() != 1:
                 raise ValueError(f"bandwidth must be a scalar or a list of scalars, got a tensor of shape {tuple(b.shape)}")
-            out.append(b)  # a tensor bandwidth may itself be learned
+            # a tensor bandwidth may itself be learned; checking it costs one host sync
+            if not bool(torch.isfinite(b).all()) or not bool((b > 0).all()):
+                raise ValueError(f"bandwidth must be > 0 and finite, got {b.detach().cpu().item()!r}")
+            out.append(b)
             continue
         if isinstance(b, bool) or not isinstance(b, numbers.Real):
             raise TypeError(f"bandwidth must be a positive real number or a list of them, got {b!r}")
@@ -201,11 +204,10 @@ def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", block_
     n, m = x.shape[0], y.shape[0]
 
     if estimator == "linear":
-        if n != m:
-            raise ValueError(f"the linear estimator needs x and y of equal sizes, got {n} and {m}")
-        if n < 2:
-            raise ValueError(f"the linear estimator needs at least 2 points per sample, got {n}")
-        half = n // 2
+        # pairs (2i, 2i+1) for i < floor(min(n, m) / 2), as divkit.mmd2
+        if min(n, m) < 2:
+            raise ValueError(f"the linear estimator needs at least 2 points per sample, got {n} and {m}")
+        half = min(n, m) // 2
         x1, x2 = x[0 : 2 * half : 2], x[1 : 2 * half : 2]
         y1, y2 = y[0 : 2 * half : 2], y[1 : 2 * half : 2]
         h = (
@@ -359,16 +361,17 @@ def wasserstein(x, y, a=None, b=None, *, p=1, check_inputs=True):
     x : Tensor of shape (n, d) or (n,)
     y : Tensor of shape (m, d) or (m,)
     a, b : Tensor, optional
-        Weights (equal total mass); uniform when omitted. Gradients w.r.t. them are defined on
-        the simplex only (see :func:`exact_ot_cost`).
+        Weights (equal total mass); uniform when omitted. As in :func:`divkit.wasserstein`, the
+        distance is that between the probability measures ``a / sum(a)`` and ``b / sum(b)``.
+        Gradients w.r.t. them are defined on the simplex only (see :func:`exact_ot_cost`).
     p : float >= 1
         Order; the ground cost is ``||x - y||_2^p``.
 
     Returns
     -------
     Tensor
-        0-d ``W_p``, in the dtype and on the device of ``x``. The gradient of ``cost^(1/p)`` is
-        infinite at ``W_p = 0`` for ``p > 1``.
+        0-d ``W_p``, in the dtype and on the device of ``x``. At ``W_p = 0`` with ``p > 1``, where
+        ``cost^(1/p)`` has no derivative, the gradient returned is 0 (a subgradient).
 
     Examples
     --------
@@ -393,5 +396,15 @@ def wasserstein(x, y, a=None, b=None, *, p=1, check_inputs=True):
         check_finite(x, "x")
         check_finite(y, "y")
     C = _pairwise_distance_power(x, y, p)
+    # W_p between the probability measures a / sum(a) and b / sum(b), as divkit.wasserstein
+    if a is not None:
+        a = a / a.sum()
+    if b is not None:
+        b = b / b.sum()
     cost = exact_ot_cost(C, a, b, check_inputs=check_inputs)
-    return cost if p == 1 else cost.clamp_min(0) ** (1.0 / p)
+    if p == 1:
+        return cost
+    # d/dc c^(1/p) is infinite at c = 0: use the subgradient 0 there instead of NaN
+    positive = cost > 0
+    root = torch.where(positive, cost, torch.ones_like(cost)) ** (1.0 / p)
+    return torch.where(positive, root, torch.zeros_like(cost))
