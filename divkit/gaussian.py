@@ -16,12 +16,13 @@ These are the oracles for divkit's sample-based estimators (critics, MMD, sliced
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 
-from ._validation import as_float_array
+from ._validation import as_float_array, power_of_two_scale
 
 #: Relative tolerance for the symmetry check ``|S - S^T| <= SYMMETRY_RTOL * max|S|``.
 SYMMETRY_RTOL = 1e-10
@@ -199,6 +200,13 @@ def w2(mean1, cov1, mean2, cov2) -> float:
     """
     n1, n2 = _pair(mean1, cov1, mean2, cov2)
     diff = n1.mean - n2.mean
+    # W2 is homogeneous: (mu, Sigma) -> (mu / s, Sigma / s^2) divides it by s. An exact
+    # power-of-two s keeps Sigma1^1/2 Sigma2 Sigma1^1/2 and ||mu1 - mu2||^2 representable.
+    s = power_of_two_scale(diff, np.sqrt(np.abs(n1.cov)), np.sqrt(np.abs(n2.cov)))
+    if s != 1.0:
+        diff = diff / s
+        n1 = dataclasses.replace(n1, cov=n1.cov / (s * s))
+        n2 = dataclasses.replace(n2, cov=n2.cov / (s * s))
     mean_term = float(diff @ diff)
     if n1.diagonal and n2.diagonal:
         cov_term = float(np.sum((np.sqrt(n1.cov) - np.sqrt(n2.cov)) ** 2))
@@ -209,7 +217,7 @@ def w2(mean1, cov1, mean2, cov2) -> float:
         eig = np.linalg.eigvalsh(0.5 * (m + m.T))
         cross = float(np.sum(np.sqrt(np.clip(eig, 0.0, None))))
         cov_term = float(np.trace(s1) + np.trace(s2) - 2.0 * cross)
-    return float(np.sqrt(max(mean_term + max(cov_term, 0.0), 0.0)))
+    return s * float(np.sqrt(max(mean_term + max(cov_term, 0.0), 0.0)))
 
 
 def entropy(mean, cov) -> float:

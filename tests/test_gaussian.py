@@ -144,3 +144,14 @@ def test_bad_input(args, match):
     for fn in (gaussian.kl, gaussian.w2, gaussian.bhattacharyya, gaussian.squared_hellinger):
         with pytest.raises(ValueError, match=match):
             fn(*args)
+
+
+@pytest.mark.parametrize("c", [1e-150, 1e150])
+def test_w2_is_homogeneous_at_extreme_scales(c):
+    rng = np.random.default_rng(3)
+    m1, s1, m2, s2 = rng.standard_normal(3), random_spd(rng, 3), rng.standard_normal(3), random_spd(rng, 3)
+    base = gaussian.w2(m1, s1, m2, s2)
+    assert gaussian.w2(m1 * c, s1 * c * c, m2 * c, s2 * c * c) == pytest.approx(base * c, rel=1e-12)
+    assert gaussian.w2(m1 * c, np.diag(s1) * c * c, m2 * c, np.diag(s2) * c * c) == pytest.approx(
+        gaussian.w2(m1, np.diag(s1), m2, np.diag(s2)) * c, rel=1e-12)
+    assert gaussian.w2([1e200], [1.0], [-1e200], [1.0]) == pytest.approx(2e200, rel=1e-15)

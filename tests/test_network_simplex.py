@@ -506,3 +506,15 @@ def test_outlier_that_must_be_used_triggers_the_safe_retry(rng):
     assert res.extra["artificial_cost"] == pytest.approx(C.max() - C.min())
     warm = network_simplex([1.0], b, C, warm_start=(np.zeros(1), np.zeros(200)))
     assert_close_cost(warm.cost, float(C[0] @ b), 100.0)
+
+
+def test_emd_pot_method_handles_costs_pot_alone_gets_wrong(rng):
+    from divkit import emd
+
+    a, b = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(5))
+    C = rng.random((6, 5))
+    ref = emd(a, b, C, method="highs-primal").cost
+    for shift, scale in ((-5.0, 1.0), (0.0, 1e-150), (0.0, 1e150)):
+        got = emd(a, b, (C + shift) * scale, method="pot")
+        assert got.cost == pytest.approx((ref + shift) * scale, rel=1e-9)
+        assert got.certificate.is_optimal()

@@ -152,13 +152,28 @@ def _highs(solve):
     return run
 
 
+def _on_unit_costs(solve):
+    """Run ``solve`` on ``(C - min C) / span`` and map the potentials back (the plan does not
+    change): POT works with absolute tolerances, so negative, huge or tiny costs are solved as
+    well as costs in [0, 1]. ``emd`` recertifies the result on the original ``C``."""
+
+    def run(a, b, C, **options):
+        low = float(C.min())
+        span = float(C.max()) - low
+        span = span if span > 0 else 1.0
+        result = solve(a, b, (C - low) / span, **options)
+        return dataclasses.replace(result, f=result.f * span + low, g=result.g * span)
+
+    return run
+
+
 #: method name -> ``solve(a, b, C, **options) -> OTResult``; inputs are validated float64
 #: C-contiguous arrays, ``a`` and ``b`` strictly positive with equal totals.
 _SOLVERS = {
     "network_simplex": partial(solve_network_simplex, sparse=True),
     "highs-primal": _highs(_lp.solve_primal),
     "highs-dual": _highs(_lp.solve_dual),
-    "pot": solve_pot,
+    "pot": _on_unit_costs(solve_pot),
 }
 
 #: what ``method="auto"`` runs: the network simplex is exact and the fastest (benchmarks/exact_ot.py)
@@ -203,7 +218,8 @@ def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OP
         ``"network_simplex"`` (what ``"auto"`` runs) is divkit's numba network simplex;
         ``"highs-primal"`` solves the primal LP (potentials from its equality multipliers);
         ``"highs-dual"`` solves the Kantorovich dual LP (plan from its inequality
-        multipliers); ``"pot"`` calls POT's ``ot.emd`` when POT is installed. Whatever the
+        multipliers); ``"pot"`` calls POT's ``ot.emd`` (when POT is installed) on the costs
+        mapped to [0, 1]. Whatever the
         method, the answer is certified by divkit and raises rather than returns when it is
         not optimal.
     sparse : bool, default False
