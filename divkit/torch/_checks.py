@@ -6,9 +6,9 @@ public entry points, never inside a training step.
 
 from __future__ import annotations
 
-import numbers
-
 import torch
+
+from divkit._validation import check_int, check_scalar
 
 
 def as_float_tensor(x, name: str) -> torch.Tensor:
@@ -72,21 +72,9 @@ def common_dtype(*tensors: torch.Tensor) -> torch.dtype:
 
 
 def check_positive_int(value, name: str, *, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if int(value) < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
+    """An integer ``>= low`` (the shared validator of the numpy side)."""
+    return check_int(value, name, low=low)
 
 
-def check_real(value, name: str, *, low=None, high=None, low_open=False, high_open=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    if v != v or v in (float("inf"), float("-inf")):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None and (v < low or (low_open and v == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value!r}")
-    if high is not None and (v > high or (high_open and v == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {value!r}")
-    return v
+#: scalar parameters are validated exactly as on the numpy side
+check_real = check_scalar
