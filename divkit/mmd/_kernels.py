@@ -195,6 +195,17 @@ def _row_sum(krow, bj, b, j0, weighted):
     return total
 
 
+@njit(cache=True, inline="always")
+def _block(p, nbj, n, m):
+    """Block ``p`` of the row-major grid of BLOCK x BLOCK blocks over an n x m matrix:
+    its grid indices, first row and column, and its number of rows and columns."""
+    bi_idx = p // nbj
+    bj_idx = p % nbj
+    i0 = bi_idx * BLOCK
+    j0 = bj_idx * BLOCK
+    return bi_idx, bj_idx, i0, j0, min(n, i0 + BLOCK) - i0, min(m, j0 + BLOCK) - j0
+
+
 @njit(cache=True)
 def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
                       weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks):
@@ -212,14 +223,9 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
              and inv_scales.shape[0] == 1)
     acc = 0.0
     for p in range(chunk, nbi * nbj, n_chunks):
-        bi_idx = p // nbj
-        bj_idx = p % nbj
+        bi_idx, bj_idx, i0, j0, bi, bj = _block(p, nbj, n, m)
         if symmetric and bj_idx < bi_idx:
             continue
-        i0 = bi_idx * BLOCK
-        j0 = bj_idx * BLOCK
-        bi = min(n, i0 + BLOCK) - i0
-        bj = min(m, j0 + BLOCK) - j0
         if use_gemm:
             _gemm_block(X, Y, i0, bi, j0, bj, gbuf)
         s = 0.0
@@ -263,14 +269,9 @@ def _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code,
     gbuf = np.empty(BLOCK * BLOCK if use_gemm else 0)
     row = np.empty(BLOCK)
     for p in range(chunk, nbi * nbj, n_chunks):
-        bi_idx = p // nbj
-        bj_idx = p % nbj
+        bi_idx, bj_idx, i0, j0, bi, bj = _block(p, nbj, n, m)
         if symmetric and bj_idx < bi_idx:
             continue
-        i0 = bi_idx * BLOCK
-        j0 = bj_idx * BLOCK
-        bi = min(n, i0 + BLOCK) - i0
-        bj = min(m, j0 + BLOCK) - j0
         if use_gemm:
             _gemm_block(X, Y, i0, bi, j0, bj, gbuf)
         for i in range(bi):
