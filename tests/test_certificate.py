@@ -32,7 +32,8 @@ def test_non_optimal_plan_is_caught():
     assert cert.duality_gap == pytest.approx(1.0)
     assert cert.complementary_slackness == pytest.approx(1.0)
     assert not cert.is_optimal()
-    result = OTResult(cost=1.0, plan=anti, f=np.zeros(2), g=np.zeros(2), certificate=cert, solver="test")
+    result = OTResult(cost=1.0, sparse_plan=sp.coo_array(anti), f=np.zeros(2), g=np.zeros(2),
+                      certificate=cert, solver="test")
     with pytest.raises(OptimalityError, match="did not reach a certified optimum") as info:
         require_optimal(result)
     assert info.value.result is result

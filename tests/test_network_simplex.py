@@ -11,13 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from divkit.ot import OptimalityError, emd_batch, network_simplex, network_simplex_points
-from divkit.ot._pot_backend import solve_pot
-from divkit.ot.network_simplex import (
-    default_max_iter,
-    solve_network_simplex,
-    solve_network_simplex_points,
-)
-from divkit.ot._result import support_relative_residual
+from divkit import emd
+from divkit.ot.network_simplex import default_max_iter
+
+
+def solve_pot(a, b, C, **options):
+    return emd(a, b, C, method="pot", **options)
+
+
+def support_relative_residual(res, C):
+    """The strict certificate's worst residual (cost bound relative to the cost itself)."""
+    return res.certificate.worst_relative_residual()
 from naive import transport_cost_by_enumeration, transport_lp_dual, transport_lp_primal
 
 RTOL = 1e-9
@@ -252,7 +256,7 @@ def test_slightly_unequal_masses_are_rescaled(rng):
     b = rng.dirichlet(np.ones(10)) * (1 + 3e-8)
     C = rng.random((10, 10))
     res = network_simplex(a, b, C)
-    assert res.extra["b_rescaled"]
+    assert res.b_rescaled
     b_used = b * (a.sum() / b.sum())
     assert_close_cost(res.cost, transport_lp_primal(a, b_used, C), 1.0)
 
@@ -355,7 +359,7 @@ def test_iteration_cap_raises_with_result(rng):
     assert info.value.result is not None
     assert not info.value.result.certificate.is_optimal()
     with pytest.raises(OptimalityError, match="iteration cap"):
-        solve_network_simplex_points(a, a, rng.random((30, 2)), rng.random((30, 2)), max_iter=3)
+        network_simplex_points(rng.random((30, 2)), rng.random((30, 2)), a, a, max_iter=3)
     assert default_max_iter(30, 30) >= 10**6
 
 
@@ -371,7 +375,7 @@ def test_solve_network_simplex_contract(rng):
     a = rng.dirichlet(np.ones(8))
     b = rng.dirichlet(np.ones(6))
     C = rng.random((8, 6))
-    res = solve_network_simplex(a, b, C, sparse=True)
+    res = network_simplex(a, b, C, sparse=True)
     assert res.solver == "network_simplex"
     assert res.iterations > 0
     assert sp.issparse(res.plan)
@@ -391,24 +395,31 @@ def test_pot_backend_agrees(rng):
     check_certified(res, a, b, C)
 
 
-def test_pot_backend_all_negative_costs_raise(rng):
+def test_pot_backend_all_negative_costs_are_solved(rng):
+    # POT alone returns cost 0 here; divkit runs it on costs mapped to [0, 1]
     a = np.full(10, 0.1)
-    with pytest.raises(OptimalityError, match="pot"):
-        solve_pot(a, a, -5.0 - rng.random((10, 10)))
+    C = -5.0 - rng.random((10, 10))
+    assert_close_cost(solve_pot(a, a, C).cost, network_simplex(a, a, C).cost, 6.0)
 
 
 def test_pot_backend_iteration_cap_raises(rng):
     a = np.full(50, 0.02)
-    with pytest.raises(OptimalityError, match="certified optimum"):
-        solve_pot(a, a, rng.random((50, 50)), numItermax=5)
+    with pytest.raises(OptimalityError, match="pot"):
+        solve_pot(a, a, rng.random((50, 50)), max_iter=5)
 
 
-def test_pot_backend_huge_entry_raises(rng):
+def test_pot_backend_huge_entry_is_right_or_raises(rng):
+    # POT issue 229: alone, POT returns a wrong cost; divkit clips the outlier first and the
+    # strict certificate would refuse a wrong answer
     a = np.full(20, 0.05)
     C = rng.random((20, 20))
     C[0, 0] = 1e32
-    with pytest.raises(OptimalityError, match="support"):
-        solve_pot(a, a, C)
+    expected = network_simplex(a, a, C).cost
+    try:
+        res = solve_pot(a, a, C)
+    except OptimalityError:
+        return
+    assert abs(res.cost - expected) <= RTOL * expected
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -436,9 +447,9 @@ def test_bad_cost_matrix():
 
 def test_bad_marginals():
     C = np.ones((2, 3))
-    with pytest.raises(ValueError, match="a has 3 weights but there are 2 points"):
+    with pytest.raises(ValueError, match="a has 3 entries but C has 2 rows"):
         network_simplex([0.2, 0.3, 0.5], [0.2, 0.3, 0.5], C)
-    with pytest.raises(ValueError, match="b has 2 weights but there are 3 points"):
+    with pytest.raises(ValueError, match="b has 2 entries but C has 3 columns"):
         network_simplex([0.5, 0.5], [0.5, 0.5], C)
     with pytest.raises(ValueError, match="a contains negative"):
         network_simplex([1.5, -0.5], [0.2, 0.3, 0.5], C)
@@ -503,7 +514,7 @@ def test_outlier_that_must_be_used_triggers_the_safe_retry(rng):
     C[0, 17] = 100.0
     res = network_simplex([1.0], b, C)
     assert_close_cost(res.cost, float(C[0] @ b), 100.0)
-    assert res.extra["artificial_cost"] == pytest.approx(C.max() - C.min())
+    assert res.artificial_cost == pytest.approx(C.max() - C.min())
     warm = network_simplex([1.0], b, C, warm_start=(np.zeros(1), np.zeros(200)))
     assert_close_cost(warm.cost, float(C[0] @ b), 100.0)
 

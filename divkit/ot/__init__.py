@@ -4,8 +4,9 @@ Every exact solver returns an :class:`OTResult` carrying an independently comput
 :class:`Certificate` of optimality.
 """
 
-from ._result import Certificate, KRPotential, OptimalityError, OTResult, certify
-from .api import emd, kantorovich_rubinstein_potential, wasserstein
+from .result import Certificate, KRPotential, OptimalityError, OTResult, RawSolution, certify, finish
+from .problem import OTProblem, make_problem
+from .api import WassersteinResult, emd, kantorovich_rubinstein_potential, wasserstein
 from .batch import BatchOTResult, emd_batch
 from .costs import cost_matrix
 from .network_simplex import network_simplex, network_simplex_points
@@ -17,6 +18,11 @@ __all__ = [
     "KRPotential",
     "OptimalityError",
     "OTResult",
+    "OTProblem",
+    "RawSolution",
+    "WassersteinResult",
+    "finish",
+    "make_problem",
     "certify",
     "cost_matrix",
     "emd",

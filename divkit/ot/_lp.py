@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._result import OptimalityError, OTResult, certified_result
+from .result import OptimalityError, RawSolution
 
 #: Feasibility tolerances handed to HiGHS (on the rescaled problem, whose masses and costs are
 #: O(1)). HiGHS's default of 1e-7 can stop ~4e-9 above the optimum at n = 1000
@@ -33,7 +33,6 @@ from ._result import OptimalityError, OTResult, certified_result
 HIGHS_TOLERANCE = 1e-10
 
 _HIGHS_METHODS = ("highs-ds", "highs-ipm", "highs")
-_OPTION_NAMES = ("highs_method", "time_limit", "maxiter", "tolerance", "presolve")
 
 
 #: HiGHS algorithm per formulation, measured at n = m = 1000 (2-D points, one core): on the
@@ -43,27 +42,29 @@ _OPTION_NAMES = ("highs_method", "time_limit", "maxiter", "tolerance", "presolve
 DEFAULT_HIGHS_METHOD = {"highs-primal": "highs-ds", "highs-dual": "highs-ipm"}
 
 
-def _check_options(options: dict, solver: str) -> dict:
-    unknown = sorted(set(options) - set(_OPTION_NAMES))
-    if unknown:
-        raise TypeError(f"{solver} got unknown option(s) {unknown}; accepted: {list(_OPTION_NAMES)}")
-    method = options.get("highs_method", DEFAULT_HIGHS_METHOD[solver])
+def highs_settings(solver: str, *, highs_method=None, tolerance=None, time_limit=None,
+                   max_iter=None, presolve=None) -> dict:
+    """Validate the HiGHS options once and return ``linprog`` keyword arguments."""
+    from .._validation import check_int, check_scalar  # noqa: PLC0415
+
+    method = DEFAULT_HIGHS_METHOD[solver] if highs_method is None else highs_method
     if method not in _HIGHS_METHODS:
         raise ValueError(f"highs_method must be one of {list(_HIGHS_METHODS)}, got {method!r}")
-    tol = float(options.get("tolerance", HIGHS_TOLERANCE))
-    if not 1e-10 <= tol <= 1e-3:
-        raise ValueError(f"tolerance must lie in [1e-10, 1e-3], got {tol!r}")
+    tol = HIGHS_TOLERANCE if tolerance is None else check_scalar(tolerance, "tolerance", low=1e-10,
+                                                                 high=1e-3)
+    if presolve is not None and not isinstance(presolve, (bool, np.bool_)):
+        raise TypeError(f"presolve must be True or False, got {presolve!r}")
     highs = {
         "primal_feasibility_tolerance": tol,
         "dual_feasibility_tolerance": tol,
-        "presolve": bool(options.get("presolve", True)),
+        "presolve": True if presolve is None else bool(presolve),
     }
     if method == "highs-ipm":
         highs["ipm_optimality_tolerance"] = max(tol, 1e-12)
-    if options.get("time_limit") is not None:
-        highs["time_limit"] = float(options["time_limit"])
-    if options.get("maxiter") is not None:
-        highs["maxiter"] = int(options["maxiter"])
+    if time_limit is not None:
+        highs["time_limit"] = check_scalar(time_limit, "time_limit", low=0.0, low_open=True)
+    if max_iter is not None:
+        highs["maxiter"] = check_int(max_iter, "max_iter", low=1)
     return {"method": method, "options": highs}
 
 
@@ -99,13 +100,12 @@ def _status_error(res, solver: str) -> OptimalityError:
     )
 
 
-def solve_primal(a: np.ndarray, b: np.ndarray, C: np.ndarray, **options) -> OTResult:
+def solve_primal(a: np.ndarray, b: np.ndarray, C: np.ndarray, settings: dict) -> RawSolution:
     """Primal LP by HiGHS; potentials from the equality-constraint marginals.
 
     ``a``, ``b`` are float64 with equal totals, ``C`` a float64 ``(n, m)`` array (all already
-    validated).
+    validated), ``settings`` from :func:`highs_settings`.
     """
-    settings = _check_options(options, "highs-primal")
     n, m = C.shape
     a1, b1, C1, mass, c_min, c_range = _rescale(a, b, C)
     res = linprog(
@@ -124,9 +124,8 @@ def solve_primal(a: np.ndarray, b: np.ndarray, C: np.ndarray, **options) -> OTRe
     return _result(a, b, C, plan, f, g, "highs-primal", res)
 
 
-def solve_dual(a: np.ndarray, b: np.ndarray, C: np.ndarray, **options) -> OTResult:
+def solve_dual(a: np.ndarray, b: np.ndarray, C: np.ndarray, settings: dict) -> RawSolution:
     """Kantorovich dual LP by HiGHS; the plan from the inequality-constraint marginals."""
-    settings = _check_options(options, "highs-dual")
     n, m = C.shape
     a1, b1, C1, mass, c_min, c_range = _rescale(a, b, C)
     # row i m + j reads f_i + g_j
@@ -154,9 +153,11 @@ def solve_dual(a: np.ndarray, b: np.ndarray, C: np.ndarray, **options) -> OTResu
     return _result(a, b, C, plan, f, g, "highs-dual", res)
 
 
-def _result(a, b, C, plan, f, g, solver, res) -> OTResult:
+def _result(a, b, C, plan, f, g, solver, res) -> RawSolution:
     nit = getattr(res, "nit", -1)
-    return certified_result(a, b, C, plan, f, g, solver=solver, iterations=nit if nit is not None else -1)
+    rows, cols = np.nonzero(plan)
+    return RawSolution(rows=rows, cols=cols, flows=plan[rows, cols], f=f, g=g, solver=solver,
+                       iterations=nit if nit is not None else -1)
 
 
-__all__ = ["solve_primal", "solve_dual", "HIGHS_TOLERANCE"]
+__all__ = ["solve_primal", "solve_dual", "highs_settings", "HIGHS_TOLERANCE"]

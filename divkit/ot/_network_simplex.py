@@ -743,30 +743,45 @@ def _pair_costs_at(x, y, code, minkowski_p, power, rows, cols):
 
 
 @njit(cache=True)
-def _solve_one_certified(a, b, C, price_rtol, block, max_iter):
-    """Cold-start solve of one small problem plus its certificate residuals, for the batch.
+def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
+    """Cold-start solve of one small problem for the batch: the tree's plan and the
+    potentials (``g`` the c-transform of ``f``), no certificate (the finisher certifies).
 
-    Returns ``(cost, f, g, status, iterations, worst)`` where ``worst`` is the largest of the
-    relative residuals (marginal error / mass, dual infeasibility, duality gap and
-    complementary slackness / (mass max|C|)) with centred potentials.
+    The artificial cost is the same robust choice as the single-problem route:
+    ``M = min(4 median(C - min C), max C - min C)``, then the safe ``M = max C - min C`` if an
+    artificial arc keeps flow (so a few huge entries cannot swamp the pricing tolerance).
     """
     n, m = C.shape
-    sa = a.sum()
-    sb = b.sum()
-    if sa != sb:
-        b = b * (sa / sb)
     cmin = C.min()
-    cmax = C.max()
-    crange = cmax - cmin
-    ref = crange if crange > 0 else 1.0
-    pi0 = np.empty(n + m + 1)
-    for i in range(n):
-        pi0[i] = ref if a[i] > 0 else -ref
-    for j in range(m):
-        pi0[n + j] = -ref
-    pi0[n + m] = 0.0
-    parent, pflow, pi, status, it = _solve_dense(a, b, C, cmin, pi0, price_rtol * ref, block,
-                                                 max_iter)
+    crange = C.max() - cmin
+    if crange > 0:
+        q = np.median(C.ravel() - cmin)
+        big = min(4.0 * q, crange) if q > 0 else crange
+    else:
+        big = abs(cmin) if cmin != 0 else 1.0
+    mass = a.sum()
+    total_it = 0
+    budget = max_iter
+    while True:
+        pi0 = np.empty(n + m + 1)
+        for i in range(n):
+            pi0[i] = big if a[i] > 0 else -big
+        for j in range(m):
+            pi0[n + j] = -big
+        pi0[n + m] = 0.0
+        parent, pflow, pi, status, it = _solve_dense(a, b, C, cmin, pi0, price_rtol * big,
+                                                     block, budget)
+        total_it += it
+        budget -= it
+        left = False
+        if status == STATUS_OPTIMAL and big < crange:
+            for v in range(n + m):
+                if parent[v] == n + m and pflow[v] > artificial_flow_rtol * mass:
+                    left = True
+        if not left:
+            break
+        big = crange
+    rows, cols, vals = _tree_plan(parent, pflow, n, m)
     f = np.empty(n)
     for i in range(n):
         f[i] = pi[i] + cmin
@@ -776,77 +791,38 @@ def _solve_one_certified(a, b, C, price_rtol, block, max_iter):
             t = C[i, j] - f[i]
             if t < g[j]:
                 g[j] = t
-    for i in range(n):
-        if a[i] <= 0:
-            best = np.inf
-            for j in range(m):
-                t = C[i, j] - g[j]
-                if t < best:
-                    best = t
-            f[i] = best
-    shift = (np.dot(b, g) - np.dot(a, f)) / (sa + b.sum())
-    f += shift
-    g -= shift
-    # certificate residuals from the tree's plan
-    row_sum = np.zeros(n)
-    col_sum = np.zeros(m)
-    cost = 0.0
-    slack = 0.0
-    root = n + m
-    for v in range(n + m):
-        p = parent[v]
-        if p != root and pflow[v] > 0:
-            if v < n:
-                i = v
-                j = p - n
-            else:
-                i = p
-                j = v - n
-            x = pflow[v]
-            row_sum[i] += x
-            col_sum[j] += x
-            cost += x * C[i, j]
-            slack += x * abs(C[i, j] - f[i] - g[j])
-    mass = max(sa, b.sum())
-    marg = max(np.abs(row_sum - a).max(), np.abs(col_sum - b).max())
-    infeas = 0.0
-    for i in range(n):
-        for j in range(m):
-            r = f[i] + g[j] - C[i, j]
-            if r > infeas:
-                infeas = r
-    dual = np.dot(a, f) + np.dot(b, g)
-    scale = mass * max(abs(cmin), abs(cmax))
-    if scale <= 0:
-        scale = 1.0
-    worst = max(marg / mass, max(infeas, max(abs(cost - dual), slack)) / scale)
-    return cost, f, g, status, it, worst
+    return rows, cols, vals, f, g, status, total_it
 
 
 @njit(cache=True, parallel=True)
-def _solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, want_potentials):
-    """Solve ``len(A)`` independent problems in parallel (one per thread at a time)."""
+def _solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, artificial_flow_rtol):
+    """Solve ``len(A)`` independent problems in parallel; raw tree plans padded to ``n + m``."""
     n_prob = A.shape[0]
     n = A.shape[1]
     m = B.shape[1]
-    costs = np.empty(n_prob)
-    worst = np.empty(n_prob)
+    R = np.zeros((n_prob, n + m), dtype=np.int64)
+    K = np.zeros((n_prob, n + m), dtype=np.int64)
+    V = np.zeros((n_prob, n + m))
+    counts = np.zeros(n_prob, dtype=np.int64)
     status = np.empty(n_prob, dtype=np.int64)
     iters = np.empty(n_prob, dtype=np.int64)
-    F = np.empty((n_prob if want_potentials else 0, n))
-    G = np.empty((n_prob if want_potentials else 0, m))
+    F = np.empty((n_prob, n))
+    G = np.empty((n_prob, m))
     block = max(64, int(np.ceil(np.sqrt(n * m))))
     for k in prange(n_prob):
         C = Cs[0] if shared_cost else Cs[k]
-        cost, f, g, st, it, w = _solve_one_certified(A[k], B[k], C, price_rtol, block, max_iter)
-        costs[k] = cost
-        worst[k] = w
+        rows, cols, vals, f, g, st, it = _solve_one_raw(A[k], B[k], C, price_rtol, block,
+                                                        max_iter, artificial_flow_rtol)
+        c = rows.shape[0]
+        counts[k] = c
+        R[k, :c] = rows
+        K[k, :c] = cols
+        V[k, :c] = vals
         status[k] = st
         iters[k] = it
-        if want_potentials:
-            F[k] = f
-            G[k] = g
-    return costs, F, G, status, iters, worst
+        F[k] = f
+        G[k] = g
+    return R, K, V, counts, F, G, status, iters
 
 
 @njit(cache=True)

@@ -13,8 +13,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_float_array
-from ._result import OPTIMALITY_RTOL, OTResult, centre_potentials, certified_result, require_optimal_strict
+from .result import RawSolution
 
 
 def _import_pot():
@@ -27,65 +26,37 @@ def _import_pot():
     return ot
 
 
-def solve_pot(a: np.ndarray, b: np.ndarray, C: np.ndarray, *, rtol: float = OPTIMALITY_RTOL,
-              **options) -> OTResult:
-    """Solve with POT's ``ot.emd(a, b, C, log=True, **options)`` and certify the answer.
-
-    Parameters
-    ----------
-    a, b : ndarray
-        Validated float64 marginals with equal totals.
-    C : ndarray of shape (n, m)
-        Cost matrix; NaN or inf entries raise ``ValueError`` (POT would return cost 0).
-    rtol : float
-        Certificate tolerance (see :meth:`~divkit.ot.Certificate.is_optimal`).
-    **options
-        Passed to ``ot.emd`` (e.g. ``numItermax``).
-
-    Returns
-    -------
-    OTResult
-        ``solver="pot"``, dense plan, centred potentials, divkit's certificate; POT's own
-        ``result_code`` and warning are in ``extra``.
-
-    Raises
-    ------
-    OptimalityError
-        When divkit's certificate does not confirm POT's answer.
-    ImportError
-        When POT is not installed.
+def solve_pot_raw(a, b, C, *, max_iter=None) -> RawSolution:
+    """Raw POT solve (``ot.emd``) of validated float64 ``a``, ``b`` (positive, equal totals)
+    and ``C``, on the costs mapped to ``[0, 1]`` (POT works with absolute tolerances, so
+    negative, huge or tiny costs are solved as well as costs in [0, 1]); the potentials are
+    mapped back. POT's ``result_code`` other than 1 (optimal) becomes the status. No
+    certificate here: :func:`divkit.ot.result.finish` certifies.
 
     Examples
     --------
     >>> import numpy as np
-    >>> res = solve_pot(np.full(2, 0.5), np.full(2, 0.5), np.array([[0.0, 1.0], [1.0, 0.0]]))
-    >>> round(res.cost, 12), res.solver
-    (0.0, 'pot')
-    >>> C = -5.0 - np.eye(3)  # all negative: POT alone returns cost 0
-    >>> solve_pot(np.full(3, 1 / 3), np.full(3, 1 / 3), C)  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    ...
-    divkit.ot._result.OptimalityError: solver 'pot' did not reach a certified optimum: ...
+    >>> raw = solve_pot_raw(np.full(2, 0.5), np.full(2, 0.5), np.array([[0.0, 1.0], [1.0, 0.0]]))
+    >>> raw.solver, raw.status, raw.flows.tolist()
+    ('pot', 'optimal', [0.5, 0.5])
     """
-    C = as_float_array(C, "C", ndim=2)
     ot = _import_pot()
+    low = float(C.min())
+    span = float(C.max()) - low
+    span = span if span > 0 else 1.0
+    options = {} if max_iter is None else {"numItermax": int(max_iter)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        plan, log = ot.emd(a, b, C, log=True, **options)
+        plan, log = ot.emd(a, b, (C - low) / span, log=True, **options)
     plan = np.asarray(plan, dtype=np.float64)
-    f, g = centre_potentials(a, b, np.asarray(log["u"], float), np.asarray(log["v"], float))
-    result = certified_result(
-        a, b, C, plan, f, g,
-        solver="pot",
-        extra={
-            "pot_cost": float(log["cost"]),
-            "pot_result_code": int(log.get("result_code", -1)),
-            "pot_warning": log.get("warning"),
-            "pot_python_warnings": [str(w.message) for w in caught],
-        },
-    )
-
-    return require_optimal_strict(result, rtol, C=C)
+    rows, cols = np.nonzero(plan)
+    code = int(log.get("result_code", -1))
+    message = "; ".join([str(log.get("warning"))] + [str(w.message) for w in caught])
+    return RawSolution(rows=rows, cols=cols, flows=plan[rows, cols],
+                       f=np.asarray(log["u"], float) * span + low,
+                       g=np.asarray(log["v"], float) * span, solver="pot",
+                       status="optimal" if code == 1 else f"pot result_code {code}",
+                       message=message)
 
 
-__all__ = ["solve_pot"]
+__all__ = ["solve_pot_raw"]

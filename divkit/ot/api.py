@@ -1,198 +1,169 @@
 """Public entry points of exact discrete optimal transport: :func:`emd` and :func:`wasserstein`.
 
-``emd`` validates, removes zero-mass points, dispatches to one solver of :data:`_SOLVERS`, puts
-the zero-mass points back with c-transform potentials, centres the potentials, certifies the
-answer independently of the solver and raises :class:`OptimalityError` unless the certificate
-shows optimality.
+Every route is *problem -> raw solver -> one finisher*: the entry point validates its inputs
+and options once and builds one :class:`~divkit.ot.problem.OTProblem`; :func:`solve_problem`
+runs one raw solver (:data:`_RAW_SOLVERS`) on the problem's live atoms; and
+:func:`divkit.ot.result.finish` restores the zero-mass atoms, centres the potentials, certifies
+in one pass and applies the strict check with the caller's ``rtol``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._validation import (
-    MASS_RTOL,
-    as_float_array,
-    as_points,
-    as_weights,
-    check_same_mass,
-    check_scalar,
-    power_of_two_scale,
-)
+from .._validation import as_points, check_scalar, power_of_two_scale
 from . import _lp
-from ._result import (
-    OPTIMALITY_RTOL,
-    KRPotential,
-    OptimalityError,
-    OTResult,
-    centre_potentials,
-    certify,
-    require_optimal_strict,
+from ._pot_backend import solve_pot_raw
+from .costs import METRIC_CODES, cost_matrix
+from .network_simplex import (
+    check_network_simplex_options,
+    points_problem,
+    solve_dense_raw,
+    solve_points_problem,
+    warm_potentials,
 )
-from ._pot_backend import solve_pot
-from .costs import _metric_code, cost_matrix
-from .network_simplex import network_simplex_points, solve_network_simplex
-from .one_d import _wp_1d
+from .one_d import wp_1d
+from .problem import OTProblem, check_flag, dense_problem_trusted, make_problem, probability_weights
+from .result import OPTIMALITY_RTOL, KRPotential, OptimalityError, OTResult, RawSolution, finish
+
 
 
 #: metrics for which ``d`` satisfies the triangle inequality (Kantorovich–Rubinstein applies)
 _TRUE_METRICS = ("euclidean", "cityblock", "chebyshev", "minkowski")
 
-
-def _resolve_method(method) -> str:
-    if method == "auto":
-        return _AUTO_METHOD
-    if not isinstance(method, str) or method not in _SOLVERS:
-        raise ValueError(f"method must be 'auto' or one of {sorted(_SOLVERS)}, got {method!r}")
-    return method
-
-
-def _validate_problem(a, b, C):
-    C = as_float_array(C, "C", ndim=2)
-    n, m = C.shape
-    if a is not None and np.ndim(a) == 1 and np.shape(a)[0] != n:
-        raise ValueError(f"a has {np.shape(a)[0]} entries but C has {n} rows")
-    if b is not None and np.ndim(b) == 1 and np.shape(b)[0] != m:
-        raise ValueError(f"b has {np.shape(b)[0]} entries but C has {m} columns")
-    if not np.isfinite(float(C.max()) - float(C.min())):
-        # max - min overflows for costs spanning both signs near the float64 limit
-        raise ValueError("C spans a range larger than the float64 maximum; rescale it")
-    a = as_weights(a, n, "a")
-    b = as_weights(b, m, "b")
-    check_same_mass(a, b, ("a", "b"), rtol=MASS_RTOL)
-    # Within MASS_RTOL the totals are taken as equal: b is rescaled to a's total so that the LP
-    # is exactly feasible and the certificate measures the solver, not the input's rounding.
-    b = b * (a.sum() / b.sum())
-    return a, b, C
-
-
-#: Costs more than this factor above the median cost (measured from min C) are clipped for a
-#: first solve; see :func:`_solve_clipped`.
-OUTLIER_CLIP_FACTOR = 1e6
-
-
-def _solve_clipped(solve, a, b, C, options):
-    """Solve, resolving ordinary costs exactly even next to huge "forbidden" entries.
-
-    HiGHS works with absolute tolerances on the rescaled costs ``(C - min C) / span``, so next to
-    a few entries of 1e32 (used as forbidden arcs, POT issue 229) every ordinary cost would
-    rescale below 1e-28 and the plan among them would be arbitrary. We first solve with
-    ``C_clip = min(C, min C + K)``, ``K = OUTLIER_CLIP_FACTOR * median(C - min C)``. Since
-    ``C >= C_clip`` entrywise, a plan optimal for ``C_clip`` that puts no mass on a clipped arc
-    is optimal for ``C`` (``<G, C> >= <G, C_clip> >= <G*, C_clip> = <G*, C>``), and the
-    ``C_clip`` potentials stay dual-feasible for ``C``. Otherwise the problem is solved again
-    unclipped (accuracy then relative to ``max|C|``, as the certificate states).
-    """
-    c_min = float(C.min())
-    gap = float(np.median(C - c_min))
-    limit = c_min + OUTLIER_CLIP_FACTOR * gap
-    if gap > 0 and limit < float(C.max()):
-        clipped = C > limit
-        result = solve(a, b, np.minimum(C, limit), **options)
-        if not np.any(result.dense_plan()[clipped] > 0):
-            return result
-    return solve(a, b, C, **options)
-
-
-#: A first answer whose potentials violate some constraint by more than this fraction of
-#: ``total_mass * max|C|`` is refined once (:func:`_refine`).
-REFINE_THRESHOLD = 1e-14
-
-
-def _refine(solve, a, b, C, first: OTResult, options) -> OTResult:
-    """One step of iterative refinement on the reduced costs ``R = C - f - g``.
-
-    With absolute tolerances of 1e-10 on costs rescaled to [0, 1], HiGHS can pick a vertex that
-    is optimal only to ~1e-11 of the cost range (two plans whose costs differ by 2e-6 out of
-    5e5 look tied). The reduced costs of the first answer are ~0 on the arcs that matter, so a
-    second solve on ``R_clip = min(R, K)``, ``K = OUTLIER_CLIP_FACTOR * max violation``, sees
-    them at full resolution. ``<G, R> = <G, C> - <a, f> - <b, g>`` differs from ``<G, C>`` by a
-    constant, and the clip is verified as in :func:`_solve_clipped`, so an answer is kept only
-    when it is exactly optimal for ``C`` (up to rounding), and only if its certificate is better.
-    """
-    cert = first.certificate
-    if cert.dual_infeasibility <= REFINE_THRESHOLD * cert.scale:
-        return first
-    f = np.asarray(first.f, dtype=np.float64)
-    g = np.asarray(first.g, dtype=np.float64)
-    R = C - f[:, None] - g[None, :]
-    limit = OUTLIER_CLIP_FACTOR * cert.dual_infeasibility
-    clipped = R > limit
-    try:
-        second = solve(a, b, np.minimum(R, limit), **options)
-    except OptimalityError:
-        return first
-    plan = second.dense_plan()
-    if np.any(plan[clipped] > 0):
-        return first
-    f2 = f + second.f
-    g2 = g + second.g
-    cert2 = certify(a, b, C, plan, f2, g2)
-    if cert2.worst_relative_residual() >= cert.worst_relative_residual():
-        return first
-    return OTResult(cost=cert2.primal_value, plan=plan, f=f2, g=g2, certificate=cert2,
-                    solver=first.solver, iterations=first.iterations + second.iterations,
-                    extra={**first.extra, "refined": True})
-
-
-def _solve_exact(solve, a, b, C, options) -> OTResult:
-    return _refine(solve, a, b, C, _solve_clipped(solve, a, b, C, options), options)
-
-
-def _highs(solve):
-    """An LP solver with the two safeguards HiGHS's absolute tolerances need."""
-
-    def run(a, b, C, **options):
-        return _solve_exact(solve, a, b, C, options)
-
-    return run
-
-
-def _on_unit_costs(solve):
-    """Run ``solve`` on ``(C - min C) / span`` and map the potentials back (the plan does not
-    change): POT works with absolute tolerances, so negative, huge or tiny costs are solved as
-    well as costs in [0, 1]. ``emd`` recertifies the result on the original ``C``."""
-
-    def run(a, b, C, **options):
-        low = float(C.min())
-        span = float(C.max()) - low
-        span = span if span > 0 else 1.0
-        result = solve(a, b, (C - low) / span, **options)
-        return dataclasses.replace(result, f=result.f * span + low, g=result.g * span)
-
-    return run
-
-
-#: method name -> ``solve(a, b, C, **options) -> OTResult``; inputs are validated float64
-#: C-contiguous arrays, ``a`` and ``b`` strictly positive with equal totals.
-_SOLVERS = {
-    "network_simplex": partial(solve_network_simplex, sparse=True),
-    "highs-primal": _highs(_lp.solve_primal),
-    "highs-dual": _highs(_lp.solve_dual),
-    "pot": _on_unit_costs(solve_pot),
+#: the options each method takes (all spelled the same for every method)
+_METHOD_OPTIONS = {
+    "network_simplex": ("warm_start", "max_iter", "block_size"),
+    "highs-primal": ("max_iter", "time_limit", "highs_method", "tolerance", "presolve"),
+    "highs-dual": ("max_iter", "time_limit", "highs_method", "tolerance", "presolve"),
+    "pot": ("max_iter",),
 }
 
 #: what ``method="auto"`` runs: the network simplex is exact and the fastest (benchmarks/exact_ot.py)
 _AUTO_METHOD = "network_simplex"
 
 
-def _c_transform_zero_mass(C, a, b, f, g):
-    """Give zero-mass rows/columns the c-transform potential, keeping (f, g) dual-feasible."""
-    zero_rows = np.flatnonzero(a == 0)
-    zero_cols = np.flatnonzero(b == 0)
-    live_cols = b > 0
-    if zero_rows.size:
-        f[zero_rows] = (C[np.ix_(zero_rows, np.flatnonzero(live_cols))] - g[live_cols]).min(axis=1)
-    if zero_cols.size:
-        g[zero_cols] = (C[:, zero_cols] - f[:, None]).min(axis=0)
-    return f, g
+def _resolve_method(method) -> str:
+    if method == "auto":
+        return _AUTO_METHOD
+    if not isinstance(method, str) or method not in _METHOD_OPTIONS:
+        raise ValueError(f"method must be 'auto' or one of {sorted(_METHOD_OPTIONS)}, got {method!r}")
+    return method
 
 
-def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OPTIMALITY_RTOL, **options) -> OTResult:
+def check_options(function: str, method: str, options: dict) -> dict:
+    """Validate the solver options once; returns what the raw solver takes.
+
+    An option the chosen method does not take is a ``TypeError`` naming the public function,
+    the method and the options it accepts."""
+    given = {k: v for k, v in options.items() if v is not None}
+    accepted = _METHOD_OPTIONS[method]
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise TypeError(f"{function}(method={method!r}) does not take option(s) {unknown}; "
+                        f"it accepts {list(accepted)}")
+    if method == "network_simplex":
+        max_iter, block_size = check_network_simplex_options(given.get("max_iter"),
+                                                             given.get("block_size"))
+        return {"warm_start": given.get("warm_start"), "max_iter": max_iter, "block_size": block_size}
+    if method == "pot":
+        from .._validation import check_int  # noqa: PLC0415
+
+        mi = given.get("max_iter")
+        return {"max_iter": None if mi is None else check_int(mi, "max_iter", low=1)}
+    return {"settings": _lp.highs_settings(method, **given)}
+
+
+#: Costs more than this factor above the median cost (measured from min C) are clipped for a
+#: first solve; see :func:`_guarded_raw`.
+OUTLIER_CLIP_FACTOR = 1e6
+
+#: A first HiGHS answer whose potentials violate some constraint by more than this fraction of
+#: ``max C - min C`` is refined once on its reduced costs.
+REFINE_THRESHOLD = 1e-14
+
+
+def _guarded_raw(solve, a, b, C, settings) -> RawSolution:
+    """HiGHS or POT with the two safeguards their absolute tolerances need (both solve costs
+    rescaled to [0, 1]).
+
+    1. Clipping: next to a few "forbidden" entries (1e20), ordinary costs would rescale below
+       HiGHS's tolerance. Solve first with ``C_clip = min(C, min C + K)``, ``K =
+       OUTLIER_CLIP_FACTOR * median(C - min C)``; since ``C >= C_clip``, a plan optimal for
+       ``C_clip`` that ships nothing on a clipped arc is optimal for ``C``.
+    2. Refinement: if the potentials violate a constraint by more than ``REFINE_THRESHOLD``
+       of the cost range, solve once more on the reduced costs ``R = C - f - g`` (clipped the
+       same way), which are ~0 on the arcs that matter and so are seen at full resolution;
+       kept only if its violation is smaller.
+    The finisher certifies whatever comes out.
+    """
+    c_min = float(C.min())
+    spread = float(np.median(C - c_min))
+    limit = c_min + OUTLIER_CLIP_FACTOR * spread
+    raw = None
+    if spread > 0 and limit < float(C.max()):
+        clipped = solve(a, b, np.minimum(C, limit), settings)
+        if not np.any(C[clipped.rows, clipped.cols][clipped.flows > 0] > limit):
+            raw = clipped
+    if raw is None:
+        raw = solve(a, b, C, settings)
+    R = C - raw.f[:, None] - raw.g[None, :]
+    viol = float(-R.min())
+    crange = float(C.max()) - c_min
+    if viol <= REFINE_THRESHOLD * max(crange, np.finfo(float).tiny):
+        return raw
+    limit = OUTLIER_CLIP_FACTOR * viol
+    try:
+        second = solve(a, b, np.minimum(R, limit), settings)
+    except OptimalityError:
+        return raw
+    if np.any(R[second.rows, second.cols][second.flows > 0] > limit):
+        return raw
+    f2 = raw.f + second.f
+    g2 = raw.g + second.g
+    if float(-(C - f2[:, None] - g2[None, :]).min()) >= viol:
+        return raw
+    return dataclasses.replace(second, f=f2, g=g2, iterations=raw.iterations + second.iterations)
+
+
+def _raw_solve(problem: OTProblem, method: str, options: dict) -> RawSolution:
+    if method == "network_simplex":
+        return solve_dense_raw(problem, warm=options.get("warm"), max_iter=options["max_iter"],
+                               block_size=options["block_size"])
+    if method == "pot":
+        return _guarded_raw(lambda a, b, C, s: solve_pot_raw(a, b, C, max_iter=s), problem.a,
+                            problem.b, problem.C, options["max_iter"])
+    solve = _lp.solve_primal if method == "highs-primal" else _lp.solve_dual
+    return _guarded_raw(solve, problem.a, problem.b, problem.C, options["settings"])
+
+
+def solve_problem(problem: OTProblem, method: str, options: dict, *, rtol: float,
+                  sparse: bool = False) -> OTResult:
+    """Run one raw solver on the problem's live atoms and :func:`~divkit.ot.result.finish`.
+
+    ``options`` come from :func:`check_options`; a ``warm_start`` is restricted to the live
+    atoms here (so it works with zero-mass atoms)."""
+    rows, cols = problem.live_rows, problem.live_cols
+    whole = rows.size == problem.a.size and cols.size == problem.b.size
+    options = dict(options)
+    warm = options.pop("warm_start", None)
+    if warm is not None:
+        f0, g0 = warm_potentials(warm, *problem.shape)
+        options["warm"] = (f0, g0) if whole else (np.ascontiguousarray(f0[rows]),
+                                                  np.ascontiguousarray(g0[cols]))
+    if whole:
+        return finish(problem, _raw_solve(problem, method, options), rtol=rtol, sparse=sparse)
+    raw = _raw_solve(problem.restricted(rows, cols), method, options)
+    return finish(problem, raw, rtol=rtol, sparse=sparse, live=(rows, cols))
+
+
+def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OPTIMALITY_RTOL,
+        normalize: bool = False, warm_start=None, max_iter: int | None = None,
+        block_size: int | None = None, time_limit: float | None = None,
+        highs_method: str | None = None, tolerance: float | None = None,
+        presolve: bool | None = None) -> OTResult:
     r"""Exact optimal transport between two discrete measures, with a certificate.
 
     Solves the Kantorovich problem (CONVENTIONS.md §3)
@@ -210,45 +181,54 @@ def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OP
     a : array_like of shape (n,), or None
         Source masses (non-negative; None means uniform ``1/n``).
     b : array_like of shape (m,), or None
-        Target masses; ``sum(b)`` must equal ``sum(a)`` to relative tolerance
-        ``MASS_RTOL`` = 1e-7, and ``b`` is then rescaled to ``sum(a)``.
+        Target masses. Weight rule: ``sum(b)`` must equal ``sum(a)`` to relative tolerance
+        ``MASS_RTOL`` = 1e-7 (``b`` is then rescaled to ``sum(a)``), unless
+        ``normalize=True``, which divides both by their totals. Totals other than 1 are
+        allowed (the LP is homogeneous in the mass).
     C : array_like of shape (n, m)
-        Finite ground costs, any sign and magnitude (they are rescaled before the LP).
+        Finite ground costs, any sign and magnitude.
     method : {"auto", "network_simplex", "highs-primal", "highs-dual", "pot"}
         ``"network_simplex"`` (what ``"auto"`` runs) is divkit's numba network simplex;
-        ``"highs-primal"`` solves the primal LP (potentials from its equality multipliers);
-        ``"highs-dual"`` solves the Kantorovich dual LP (plan from its inequality
-        multipliers); ``"pot"`` calls POT's ``ot.emd`` (when POT is installed) on the costs
-        mapped to [0, 1]. Whatever the
-        method, the answer is certified by divkit and raises rather than returns when it is
-        not optimal.
+        ``"highs-primal"`` / ``"highs-dual"`` solve the primal / dual LP with HiGHS;
+        ``"pot"`` calls POT's ``ot.emd`` on the costs mapped to [0, 1]. Whatever the method,
+        the answer goes through the same finisher and strict certificate.
     sparse : bool, default False
-        Return the plan as a ``scipy.sparse.coo_array`` of its non-zeros (an optimal basic
-        plan has at most ``n + m - 1``).
+        Make :attr:`OTResult.plan` the ``scipy.sparse.coo_array`` plan (``sparse_plan`` is
+        always available; the dense plan is only built when asked for).
     rtol : float, default 1e-9
-        Every certificate residual must be at most ``rtol`` times its scale
-        (``total_mass * max|C|`` for costs, ``total_mass`` for masses); otherwise
-        :class:`OptimalityError` is raised.
-    **options
-        Passed to the solver. Network simplex: ``warm_start`` (potentials ``(f, g)`` or an
-        ``OTResult``), ``max_iter``, ``block_size``. HiGHS: ``highs_method`` ("highs-ds", "highs-ipm" or "highs"; the
-        defaults are dual simplex for the primal LP, IPM with crossover for the dual LP),
-        ``tolerance`` (HiGHS feasibility tolerances, default 1e-10), ``time_limit`` (s),
-        ``maxiter``, ``presolve``. A solver stopped by ``time_limit`` or ``maxiter`` raises
-        :class:`OptimalityError`; it never returns its partial answer as a number.
+        Tolerance of the strict certificate (:mod:`divkit.ot.result`): the bound on
+        ``cost - OPT`` relative to the cost (floored), and per-atom mass residuals.
+    normalize : bool, default False
+        Divide ``a`` and ``b`` by their totals.
+    warm_start : (f, g) or OTResult, optional
+        Network simplex: potentials of a related problem (full size, zero-mass atoms
+        included).
+    max_iter : int, optional
+        Iteration cap, every method (network simplex pivots, HiGHS iterations, POT's
+        ``numItermax``). Hitting it raises :class:`OptimalityError`.
+    block_size : int, optional
+        Network simplex pricing block, a positive int.
+    time_limit : float, optional
+        HiGHS: seconds, ``> 0``.
+    highs_method : {"highs-ds", "highs-ipm", "highs"}, optional
+        HiGHS algorithm (defaults: dual simplex for the primal LP, IPM + crossover for the dual).
+    tolerance : float, optional
+        HiGHS feasibility tolerance in [1e-10, 1e-3] (default 1e-10).
+    presolve : bool, optional
+        HiGHS presolve (default True).
 
     Returns
     -------
     OTResult
         ``cost`` = ``<plan, C>``; potentials centred so that ``<a, f> = <b, g>``; zero-mass
-        points carry the c-transform potential (``f_i = min_j C_ij - g_j`` and likewise for
-        ``g``), so ``(f, g)`` is dual-feasible everywhere.
+        points carry the c-transform potential; ``problem`` keeps the validated problem.
 
     Raises
     ------
     OptimalityError
-        The solver stopped early (time limit, numerical trouble) or its answer failed the
-        certificate.
+        The solver stopped early or its answer failed the strict certificate.
+    TypeError
+        An option the chosen method does not take (the message names the method).
 
     Examples
     --------
@@ -260,43 +240,21 @@ def emd(a, b, C, *, method: str = "auto", sparse: bool = False, rtol: float = OP
     >>> round(res.cost, 12), res.certificate.is_optimal()
     (3.5, True)
     """
-    a, b, C = _validate_problem(a, b, C)
-    name = _resolve_method(method)
     rtol = check_scalar(rtol, "rtol", low=0.0, low_open=True)
-    rows = np.flatnonzero(a > 0)
-    cols = np.flatnonzero(b > 0)
-    solve = _SOLVERS[name]
-    if rows.size == a.size and cols.size == b.size:
-        reduced = solve(a, b, C, **options)
-        plan = sp.coo_array(reduced.plan)
-        f = np.array(reduced.f, dtype=np.float64)
-        g = np.array(reduced.g, dtype=np.float64)
-    else:
-        # solve on the support, then put the zero-mass points back with c-transform potentials
-        C_live = np.ascontiguousarray(C[np.ix_(rows, cols)])
-        reduced = solve(np.ascontiguousarray(a[rows]), np.ascontiguousarray(b[cols]), C_live, **options)
-        live = sp.coo_array(reduced.plan)
-        plan = sp.coo_array((live.data, (rows[live.row], cols[live.col])), shape=C.shape)
-        f = np.zeros(a.size)
-        g = np.zeros(b.size)
-        f[rows] = reduced.f
-        g[cols] = reduced.g
-        f, g = _c_transform_zero_mass(C, a, b, f, g)
-    f, g = centre_potentials(a, b, f, g)
-    cert = certify(a, b, C, plan, f, g)
-    result = OTResult(
-        cost=cert.primal_value,
-        plan=plan if sparse else plan.toarray(),
-        f=f,
-        g=g,
-        certificate=cert,
-        solver=reduced.solver,
-        iterations=reduced.iterations,
-        extra=dict(reduced.extra),
-    )
-    # strict: residuals also on the scale of the costs the plan uses, so one huge entry of C
-    # cannot make a wrong answer look optimal (POT issue 229)
-    return require_optimal_strict(result, rtol, C=C)
+    name = _resolve_method(method)
+    sparse = check_flag(sparse, "sparse")
+    options = check_options("emd", name, {
+        "warm_start": warm_start, "max_iter": max_iter, "block_size": block_size,
+        "time_limit": time_limit, "highs_method": highs_method, "tolerance": tolerance,
+        "presolve": presolve})
+    problem = make_problem(a, b, C, normalize=normalize)
+    return solve_problem(problem, name, options, rtol=rtol, sparse=sparse)
+
+
+def _kr_potential(xs, ys, g, aw, bw, metric, minkowski_p) -> KRPotential:
+    phi_x = (cost_matrix(xs, ys, metric, minkowski_p) - g).min(axis=1)
+    phi_y = (cost_matrix(ys, ys, metric, minkowski_p) - g).min(axis=1)
+    return KRPotential(phi_x=phi_x, phi_y=phi_y, value=float(aw @ phi_x) - float(bw @ phi_y))
 
 
 def kantorovich_rubinstein_potential(x, y, result: OTResult, a=None, b=None, *, metric: str = "euclidean",
@@ -309,9 +267,7 @@ def kantorovich_rubinstein_potential(x, y, result: OTResult, a=None, b=None, *, 
 
     .. math:: \phi(z) = \min_j\, d(z, y_j) - g_j
 
-    is 1-Lipschitz (a minimum of 1-Lipschitz functions), ``phi(x_i) >= f_i`` and
-    ``-phi(y_j) >= g_j``, hence it attains the maximum. Evaluating it on ``x`` and ``y`` costs
-    ``O((n + m) m)`` distance evaluations.
+    is 1-Lipschitz, ``phi(x_i) >= f_i`` and ``-phi(y_j) >= g_j``, hence it attains the maximum.
 
     Parameters
     ----------
@@ -324,7 +280,6 @@ def kantorovich_rubinstein_potential(x, y, result: OTResult, a=None, b=None, *, 
     metric : {"euclidean", "cityblock", "chebyshev", "minkowski"}
         Must be a metric (``"sqeuclidean"`` violates the triangle inequality).
     minkowski_p : float, default 2
-        Exponent of the Minkowski metric.
 
     Returns
     -------
@@ -332,7 +287,6 @@ def kantorovich_rubinstein_potential(x, y, result: OTResult, a=None, b=None, *, 
 
     Examples
     --------
-    >>> import numpy as np
     >>> from divkit import wasserstein
     >>> res = wasserstein([[0.0], [1.0]], [[2.0], [3.0]], p=1, return_result=True)
     >>> kr = res.kr_potential
@@ -347,23 +301,17 @@ def kantorovich_rubinstein_potential(x, y, result: OTResult, a=None, b=None, *, 
     g = np.asarray(result.g, dtype=np.float64)
     if g.shape != (ys.shape[0],):
         raise ValueError(f"result.g has shape {g.shape} but y has {ys.shape[0]} points")
-    a = as_weights(a, xs.shape[0], "a")
-    b = as_weights(b, ys.shape[0], "b")
-    phi_x = (cost_matrix(xs, ys, metric, minkowski_p) - g).min(axis=1)
-    phi_y = (cost_matrix(ys, ys, metric, minkowski_p) - g).min(axis=1)
-    value = float(a @ phi_x) - float(b @ phi_y)
-    return KRPotential(phi_x=phi_x, phi_y=phi_y, value=value)
+    aw = probability_weights(a, xs.shape[0], "a", normalize=True)
+    bw = probability_weights(b, ys.shape[0], "b", normalize=True)
+    return _kr_potential(xs, ys, g, aw, bw, metric, minkowski_p)
 
 
-def _centred_transport_cost(result: OTResult, C: np.ndarray | None = None) -> float:
+def _centred_transport_cost(result: OTResult) -> float:
     """``<plan, C>`` for a plan of total mass 1, accumulated as deviations from the cost on
-    the heaviest arc: plans that move all mass at one cost (a pure translation, the parallel
-    segments of WGAN Example 1) return that cost exactly.
-
-    The costs on the plan's support come from ``C`` or, when ``C`` is None, from
-    ``support_costs`` in the result's ``extra`` (on-the-fly solver)."""
-    coo = sp.coo_array(result.plan)
-    on = result.extra["support_costs"] if C is None else C[coo.row, coo.col]
+    the heaviest arc: plans that move all mass at one cost (a pure translation) return that
+    cost exactly."""
+    coo = result.sparse_plan
+    on = result.problem.costs_at(coo.row, coo.col)
     k = int(np.argmax(coo.data))
     ref = float(on[k])
     return ref + float(coo.data @ (on - ref))
@@ -372,6 +320,17 @@ def _centred_transport_cost(result: OTResult, C: np.ndarray | None = None) -> fl
 #: Above this many cost entries (1 GiB of float64), ``wasserstein(method="auto")`` never
 #: materialises the cost matrix and runs the network simplex with on-the-fly costs.
 DENSE_COST_LIMIT = 2**27
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class WassersteinResult(OTResult):
+    """:class:`OTResult` of :func:`wasserstein`: the problem was solved for the points divided
+    by ``length_scale`` (an exact power of two, so that ``d^p`` neither overflows nor
+    underflows); ``cost`` is ``W_p^p`` at that scale and ``distance`` is ``W_p`` in the
+    caller's units (equal to the float :func:`wasserstein` returns)."""
+
+    length_scale: float = 1.0
+    distance: float = float("nan")
 
 
 def wasserstein(
@@ -385,6 +344,8 @@ def wasserstein(
     method: str = "auto",
     return_result: bool = False,
     minkowski_p: float = 2.0,
+    normalize: bool = False,
+    rtol: float = OPTIMALITY_RTOL,
 ):
     r"""Exact p-Wasserstein distance between two weighted point clouds.
 
@@ -393,35 +354,39 @@ def wasserstein(
         W_p(\mu, \nu) = \Bigl(\min_{\Gamma \in \Pi(a, b)} \sum_{ij}
             \Gamma_{ij}\, d(x_i, y_j)^p\Bigr)^{1/p}
 
-    solved exactly (:func:`emd`, with a certificate). Returns ``W_p`` itself, not ``W_p^p``.
+    solved exactly (certified, as :func:`emd`). Returns ``W_p`` itself, not ``W_p^p``.
 
     Parameters
     ----------
     x, y : array_like of shape (n, d), (m, d)
         Support points (1-D input is points on the line).
     a, b : array_like, optional
-        Non-negative masses (default uniform). They must have the same total to relative
-        tolerance ``MASS_RTOL`` = 1e-7; the distance is that between the probability measures
-        ``a / sum(a)`` and ``b / sum(b)``.
+        Probability weights (default uniform). Weight rule: each must sum to 1 within
+        ``SUM_ATOL`` = 1e-6 (as divkit's divergences), unless ``normalize=True``, which
+        divides each by its total.
     p : float, default 1
         Order, ``p >= 1``.
     metric : {"euclidean", "cityblock", "chebyshev", "minkowski"}
         Ground metric ``d``; the cost is ``d^p``.
     method : {"auto", "network_simplex", "highs-primal", "highs-dual", "pot"}
-        Exact solver (see :func:`emd`). ``"auto"`` uses the exact quantile formula
+        Exact solver (see :func:`emd`). ``"auto"`` uses the quantile formula
         (:func:`wasserstein_1d`) for 1-D input when ``return_result=False``, the network simplex
         with on-the-fly costs when the cost matrix would exceed ``DENSE_COST_LIMIT`` entries
         (1 GiB), and the network simplex on the dense cost matrix otherwise.
     return_result : bool, default False
-        Return the full :class:`OTResult` (for the normalised masses; its ``cost`` is
-        ``W_p^p``) instead of the float. For ``p = 1`` its ``kr_potential`` holds the
-        Kantorovich–Rubinstein potential (:func:`kantorovich_rubinstein_potential`).
+        Return a :class:`WassersteinResult` (same route, same rescaling: its ``distance``
+        equals the float) instead of the float. For ``p = 1`` its ``kr_potential`` holds the
+        Kantorovich–Rubinstein potential at the solved scale.
     minkowski_p : float, default 2
         Exponent of the Minkowski metric.
+    normalize : bool, default False
+        Divide the weights by their totals.
+    rtol : float, default 1e-9
+        Tolerance of the strict certificate.
 
     Returns
     -------
-    float or OTResult
+    float or WassersteinResult
 
     Examples
     --------
@@ -432,7 +397,7 @@ def wasserstein(
     0.7
     >>> round(wasserstein(x, y, p=2), 12)
     0.7
-    >>> round(wasserstein([[0.0]], [[1.0], [3.0]], a=[2.0], b=[1.0, 1.0]), 12)
+    >>> round(wasserstein([[0.0]], [[1.0], [3.0]], a=[2.0], b=[1.0, 1.0], normalize=True), 12)
     2.0
     """
     xs = as_points(x, "x")
@@ -440,40 +405,44 @@ def wasserstein(
     if xs.shape[1] != ys.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {xs.shape[1]} and {ys.shape[1]}")
     p = check_scalar(p, "p", low=1.0)
-    _metric_code(metric)
+    rtol = check_scalar(rtol, "rtol", low=0.0, low_open=True)
+    if not isinstance(metric, str) or metric not in METRIC_CODES:
+        raise ValueError(f"metric must be one of {sorted(METRIC_CODES)}, got {metric!r}")
     if metric == "sqeuclidean":
         raise ValueError("metric='sqeuclidean' is not a metric; for W_2 use metric='euclidean', p=2")
     if metric == "minkowski":
         minkowski_p = check_scalar(minkowski_p, "minkowski_p", low=1.0)
-    _resolve_method(method)
-    aw = as_weights(a, xs.shape[0], "a")
-    bw = as_weights(b, ys.shape[0], "b")
-    check_same_mass(aw, bw, ("a", "b"))
-    aw = aw / aw.sum()
-    bw = bw / bw.sum()
+    return_result = check_flag(return_result, "return_result")
+    name = _resolve_method(method)
+    aw = probability_weights(a, xs.shape[0], "a", normalize=normalize)
+    bw = probability_weights(b, ys.shape[0], "b", normalize=normalize)
     if xs.shape[1] == 1 and method == "auto" and not return_result:
-        uw = None if a is None else aw
-        vw = None if b is None else bw
-        return _wp_1d(xs[:, 0], ys[:, 0], uw, vw, p)
-    # W_p is homogeneous of degree 1: at extreme magnitudes solve at unit scale (an exact
-    # power-of-two rescaling) so that d^p neither overflows nor underflows
-    scale = 1.0 if return_result else power_of_two_scale(xs, ys)
+        return wp_1d(xs[:, 0], ys[:, 0], None if a is None else aw, None if b is None else bw, p)
+    # W_p is homogeneous of degree 1: solve at unit scale (an exact power-of-two rescaling)
+    # so that d^p neither overflows nor underflows; the result route is the same
+    scale = power_of_two_scale(xs, ys)
     if scale != 1.0:
         xs, ys = xs / scale, ys / scale
     if method == "auto" and xs.shape[0] * ys.shape[0] > DENSE_COST_LIMIT:
-        C = None
-        result = network_simplex_points(xs, ys, aw, bw, metric=metric, power=p, minkowski_p=minkowski_p)
+        problem = points_problem(xs, ys, aw, bw, METRIC_CODES[metric], p, minkowski_p)
+        result = solve_points_problem(problem, rtol=rtol)
     else:
         C = cost_matrix(xs, ys, metric, minkowski_p)
         if p != 1.0:
             np.power(C, p, out=C)
-        result = emd(aw, bw, C, method=method, sparse=not return_result)
+        problem = dense_problem_trusted(aw, bw * (aw.sum() / bw.sum()), C, check_finite=True)
+        result = solve_problem(problem, name, check_options("wasserstein", name, {}), rtol=rtol,
+                               sparse=not return_result)
+    distance = scale * max(_centred_transport_cost(result), 0.0) ** (1.0 / p)
     if not return_result:
-        return scale * max(_centred_transport_cost(result, C), 0.0) ** (1.0 / p)
+        return distance
+    kr = None
     if p == 1.0:
-        kr = kantorovich_rubinstein_potential(xs, ys, result, aw, bw, metric=metric, minkowski_p=minkowski_p)
-        result = dataclasses.replace(result, kr_potential=kr)
-    return result
+        kr = _kr_potential(xs, ys, result.g, aw, bw, metric, minkowski_p)
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(OTResult)}
+    fields["kr_potential"] = kr
+    return WassersteinResult(**fields, length_scale=scale, distance=distance)
 
 
-__all__ = ["emd", "wasserstein", "kantorovich_rubinstein_potential"]
+__all__ = ["emd", "wasserstein", "kantorovich_rubinstein_potential", "WassersteinResult",
+           "solve_problem", "check_options"]

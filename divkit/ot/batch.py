@@ -1,8 +1,9 @@
 """Many small exact OT problems at once (e.g. word mover's distance between document pairs).
 
-:func:`emd_batch` solves each problem with the network simplex of
-:mod:`divkit.ot.network_simplex`, in parallel over problems with numba ``prange``, and checks
-every answer with the same certificate residuals as :func:`divkit.ot.certify`.
+:func:`emd_batch` validates the whole batch once, solves every problem with the network
+simplex in parallel over problems (numba ``prange``), and passes each raw answer through the
+same finisher as :func:`divkit.emd` (:func:`divkit.ot.result.finish`): zero-mass atoms
+restored, potentials centred, one certificate pass and the strict check with ``rtol``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_scalar
-from ._network_simplex import STATUS_MAX_ITER, _solve_batch
-from ._result import OPTIMALITY_RTOL, OptimalityError
-from .network_simplex import PRICE_RTOL, default_max_iter
+from .._validation import MASS_RTOL, as_float_array, check_int, check_scalar
+from ._network_simplex import STATUS_MAX_ITER, STATUS_OPTIMAL, _solve_batch
+from .network_simplex import ARTIFICIAL_FLOW_RTOL, PRICE_RTOL, default_max_iter
+from .problem import check_flag, dense_problem_trusted
+from .result import OPTIMALITY_RTOL, OptimalityError, RawSolution, finish
 
 
 @dataclass(frozen=True)
@@ -26,13 +28,12 @@ class BatchOTResult:
     costs : ndarray of shape (k,)
         ``min <G, C_k>`` for each problem.
     f, g : ndarray of shape (k, n) and (k, m), or None
-        Centred optimal potentials (``<a_k, f_k> == <b_k, g_k>``; ``g_k`` is the c-transform
-        of ``f_k``), when requested with ``return_potentials=True``.
+        Centred optimal potentials, when requested with ``return_potentials=True``.
     iterations : ndarray of shape (k,)
         Network simplex pivots per problem.
     worst_relative_residual : ndarray of shape (k,)
-        The largest certificate residual per problem, relative to its scale (see
-        :meth:`divkit.ot.Certificate.worst_relative_residual`).
+        Each problem's strict certificate residual
+        (:meth:`divkit.ot.Certificate.worst_relative_residual`).
     """
 
     costs: np.ndarray
@@ -60,12 +61,12 @@ def emd_batch(
     return_potentials: bool = False,
     max_iter: int | None = None,
     rtol: float = OPTIMALITY_RTOL,
+    normalize: bool = False,
 ) -> BatchOTResult:
     r"""Exact OT costs of many independent problems, in parallel over problems.
 
     For each ``k`` solves :math:`\min_{G \ge 0,\ G 1 = a_k,\ G^T 1 = b_k} \langle G, C_k\rangle`
-    with the network simplex (cold start), then checks primal feasibility, dual feasibility,
-    duality gap and complementary slackness.
+    with the network simplex and certifies it with the same finisher as :func:`divkit.emd`.
 
     Parameters
     ----------
@@ -73,7 +74,8 @@ def emd_batch(
         Source masses, one problem per row.
     b_batch : array_like of shape (k, m)
         Target masses, each row with the same total as the matching row of ``a_batch``
-        (relative tolerance ``MASS_RTOL``; rows are rescaled to match exactly).
+        (relative tolerance ``MASS_RTOL``; rows are rescaled to match exactly), unless
+        ``normalize=True`` (every row divided by its total).
     C_batch : array_like of shape (k, n, m) or (n, m)
         Cost matrices, or one matrix shared by all problems.
     return_potentials : bool
@@ -81,7 +83,9 @@ def emd_batch(
     max_iter : int, optional
         Pivot cap per problem (default :func:`~divkit.ot.network_simplex.default_max_iter`).
     rtol : float
-        Certificate tolerance; a problem whose worst relative residual exceeds it raises.
+        Strict certificate tolerance; a problem that does not reach it raises.
+    normalize : bool
+        Divide every row of ``a_batch`` and ``b_batch`` by its total.
 
     Returns
     -------
@@ -115,35 +119,59 @@ def emd_batch(
     if Cs.shape[1:] != (n, m) or (not shared and Cs.shape[0] != k):
         want = f"({k}, {n}, {m}) or ({n}, {m})"
         raise ValueError(f"C_batch has shape {np.shape(C_batch)}, expected {want}")
+    lo = Cs.min(axis=(1, 2))
+    hi = Cs.max(axis=(1, 2))
+    if not np.all(np.isfinite(hi - lo)):
+        raise ValueError("C_batch has a problem whose cost range overflows float64; rescale it")
     sa = A.sum(axis=1)
     sb = B.sum(axis=1)
-    rel = np.abs(sa - sb) / np.maximum(sa, sb)
-    if np.any(rel > 1e-7):
-        bad = int(np.argmax(rel))
-        raise ValueError(
-            f"a_batch and b_batch have different total mass in problem {bad} "
-            f"({sa[bad]!r} vs {sb[bad]!r})"
-        )
+    if check_flag(normalize, "normalize"):
+        A = A / sa[:, None]
+        B = B / sb[:, None]
+    else:
+        rel = np.abs(sa - sb) / np.maximum(sa, sb)
+        if np.any(rel > MASS_RTOL):
+            bad = int(np.argmax(rel))
+            raise ValueError(
+                f"a_batch and b_batch have different total mass in problem {bad} "
+                f"({sa[bad]!r} vs {sb[bad]!r}); pass normalize=True to normalise them")
+        B = B * (sa / sb)[:, None]
+    B = np.ascontiguousarray(B)
+    A = np.ascontiguousarray(A)
     cap = default_max_iter(n, m) if max_iter is None else check_int(max_iter, "max_iter", low=0)
-    rtol = check_scalar(rtol, "rtol", low=0.0)
-    costs, F, G, status, iters, worst = _solve_batch(
-        A, B, Cs, shared, PRICE_RTOL, cap, bool(return_potentials)
-    )
-    capped = np.flatnonzero(status == STATUS_MAX_ITER)
-    failed = np.flatnonzero((status != 0) | ~(worst <= rtol))
-    if failed.size:
-        reason = "hit the pivot cap" if capped.size else "failed the certificate"
-        raise OptimalityError(
-            f"{failed.size} of {k} problems {reason} (first: problem {int(failed[0])}, worst "
-            f"relative residual {worst[failed[0]]:.3g}, rtol={rtol:g})"
-        )
-    return BatchOTResult(
-        costs=costs,
-        f=F if return_potentials else None,
-        g=G if return_potentials else None,
-        iterations=iters,
-        worst_relative_residual=worst,
-    )
+    rtol = check_scalar(rtol, "rtol", low=0.0, low_open=True)
+    return_potentials = check_flag(return_potentials, "return_potentials")
+    R, K, V, counts, F, G, status, iters = _solve_batch(A, B, Cs, shared, PRICE_RTOL, cap,
+                                                        ARTIFICIAL_FLOW_RTOL)
+    costs = np.empty(k)
+    worst = np.empty(k)
+    f_out = np.empty((k, n)) if return_potentials else None
+    g_out = np.empty((k, m)) if return_potentials else None
+    failures = []
+    for p in range(k):
+        c = counts[p]
+        st = int(status[p])
+        raw = RawSolution(rows=R[p, :c], cols=K[p, :c], flows=V[p, :c], f=F[p], g=G[p],
+                          solver="network_simplex", iterations=int(iters[p]), c_transformed=True,
+                          status="optimal" if st == STATUS_OPTIMAL else
+                          ("max_iter" if st == STATUS_MAX_ITER else "unbounded"),
+                          message=f"problem {p}: pivot cap max_iter={cap} hit or numerical trouble")
+        problem = dense_problem_trusted(A[p], B[p], Cs[0] if shared else Cs[p])
+        try:
+            res = finish(problem, raw, rtol=rtol, sparse=True)
+        except OptimalityError as exc:
+            failures.append((p, str(exc)))
+            res = exc.result
+        costs[p] = res.cost
+        worst[p] = res.certificate.worst_relative_residual()
+        if return_potentials:
+            f_out[p] = res.f
+            g_out[p] = res.g
+    if failures:
+        raise OptimalityError(f"{len(failures)} of {k} problems did not reach a certified optimum "
+                              f"(first: problem {failures[0][0]}: {failures[0][1]})")
+    return BatchOTResult(costs=costs, f=f_out, g=g_out, iterations=iters,
+                         worst_relative_residual=worst)
 
 
 __all__ = ["BatchOTResult", "emd_batch"]

@@ -36,36 +36,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._validation import as_float_array, as_points, as_weights, check_int, check_same_mass
+from .._validation import as_float_array, as_points, check_int, check_scalar
 from ._network_simplex import (
     STATUS_MAX_ITER,
     STATUS_OPTIMAL,
     _ctransform_cols_dense,
     _ctransform_cols_points,
-    _ctransform_rows_dense,
-    _ctransform_rows_points,
-    _min_max,
-    _pair_costs_at,
     _points_cost_range,
-    _points_violation_and_range,
     _solve_dense,
     _solve_points,
     _tree_plan,
 )
-from ._result import (
-    OPTIMALITY_RTOL,
-    _sample_pairs,
-    centre_potentials,
-    Certificate,
-    certified_result,
-    OptimalityError,
-    OTResult,
-    require_optimal_strict,
-    typical_abs_cost,
-)
 from .costs import METRIC_CODES
+from .problem import OTProblem, make_points_problem, sample_pairs
+from .result import OPTIMALITY_RTOL, OTResult, RawSolution, finish
 
 #: Pricing tolerance relative to the artificial cost ``M`` (the scale of the potentials): an
 #: arc enters the basis only if its reduced cost is below ``-PRICE_RTOL * M``. Far below the
@@ -87,13 +72,6 @@ def default_max_iter(n: int, m: int) -> int:
 def default_block_size(n: int, m: int) -> int:
     """Block-search pricing block: ``max(64, ceil(sqrt(n m)))`` arcs (Bonneel et al. 2011)."""
     return max(64, int(math.ceil(math.sqrt(n * m))))
-
-
-def _balanced(a: np.ndarray, b: np.ndarray):
-    sa, sb = float(a.sum()), float(b.sum())
-    if sa == sb:
-        return b, False
-    return b * (sa / sb), True
 
 
 def _warm_potentials(warm_start, n: int, m: int):
@@ -177,7 +155,7 @@ def _run_attempts(solve, a, n, m, cmin, crange, sample, warm, cap):
     if warm is not None:
         f0, g0 = warm
         fs = f0 - cmin
-        rows, cols = _sample_pairs(n, m)
+        rows, cols = sample_pairs(n, m)
         pi0 = _initial_potentials(a, n, m, big_m, (fs, g0), sample - fs[rows] - g0[cols])
     else:
         pi0 = _initial_potentials(a, n, m, big_m, None, None)
@@ -191,216 +169,81 @@ def _run_attempts(solve, a, n, m, cmin, crange, sample, warm, cap):
     return parent, pflow, pi, status, iterations, big_m
 
 
-def _status_check(status, iterations, max_iter, make_result):
+_STATUS_NAMES = {STATUS_MAX_ITER: "max_iter"}
+
+
+def _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin, ctransform, solver):
+    rows, cols, vals = _tree_plan(parent, pflow, n, m)
+    f = pi[:n] + cmin
+    g = ctransform(f)
     if status == STATUS_OPTIMAL:
-        return
-    result = make_result()
-    if status == STATUS_MAX_ITER:
-        raise OptimalityError(
-            f"network simplex hit the iteration cap max_iter={max_iter} before optimality "
-            "(the result attached is not optimal; raise max_iter)",
-            result,
-        )
-    raise OptimalityError("network simplex found an unbounded pivot cycle (numerical trouble)", result)
+        name, message = "optimal", ""
+    elif status == STATUS_MAX_ITER:
+        name = "max_iter"
+        message = (f"network simplex hit the iteration cap max_iter={cap} before optimality "
+                   "(the result attached is not optimal; raise max_iter)")
+    else:
+        name, message = "unbounded", "network simplex found an unbounded pivot cycle (numerical trouble)"
+    return RawSolution(rows=rows, cols=cols, flows=vals, f=f, g=g, solver=solver, status=name,
+                       iterations=int(iterations), message=message, artificial_cost=big_m,
+                       c_transformed=True)
 
 
-def solve_network_simplex(
-    a: np.ndarray,
-    b: np.ndarray,
-    C: np.ndarray,
-    *,
-    warm_start=None,
-    max_iter: int | None = None,
-    sparse: bool = False,
-    block_size: int | None = None,
-) -> OTResult:
-    """Exact OT between histograms ``a`` and ``b`` by the network simplex (no validation).
-
-    Takes already-validated float64 contiguous ``a`` (n,), ``b`` (m,), ``C`` (n, m) with
-    ``sum a == sum b`` up to rounding. Use :func:`network_simplex` for the validating version.
-
-    Parameters
-    ----------
-    a, b, C : ndarray
-        Marginals and cost matrix.
-    warm_start : (f, g) or OTResult, optional
-        Potentials of a related problem (e.g. the previous step of a training loop). They only
-        steer the first pivots; the answer is the same optimum.
-    max_iter : int, optional
-        Pivot cap, :func:`default_max_iter` by default. Hitting it raises
-        :class:`OptimalityError` (carrying the non-optimal result).
-    sparse : bool
-        Return the plan as a ``scipy.sparse.coo_array`` (at most ``n + m - 1`` non-zeros)
-        instead of a dense array.
-    block_size : int, optional
-        Pricing block, :func:`default_block_size` by default.
-
-    Returns
-    -------
-    OTResult
-        ``solver="network_simplex"``; ``iterations`` counts pivots.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> a = np.array([0.5, 0.5]); b = np.array([0.25, 0.75])
-    >>> C = np.array([[0.0, 2.0], [1.0, 0.0]])
-    >>> res = solve_network_simplex(a, b, C)
-    >>> round(res.cost, 12), res.dense_plan().round(3).tolist()
-    (0.5, [[0.25, 0.25], [0.0, 0.5]])
-    >>> warm = solve_network_simplex(a, b, C + 0.1, warm_start=res)
-    >>> round(warm.cost, 12)
-    0.6
-    """
+def solve_dense_raw(problem: OTProblem, *, warm=None, max_iter: int | None = None,
+                    block_size: int | None = None) -> RawSolution:
+    """Raw network simplex on a dense problem with strictly positive masses (no validation,
+    no certificate). ``warm`` = ``(f, g)`` float64 arrays of the problem's shape."""
+    a, b, C = problem.a, problem.b, problem.C
     n, m = C.shape
-    b_used, rescaled = _balanced(a, b)
-    cmin, cmax = _min_max(C)
-    crange = cmax - cmin
-    if not math.isfinite(crange):
-        raise ValueError("C spans a range of costs that overflows float64 (max C - min C = inf)")
+    cmin = problem.cost_min
+    crange = problem.cost_max - cmin
     cap = default_max_iter(n, m) if max_iter is None else max_iter
     block = default_block_size(n, m) if block_size is None else block_size
-    warm = None if warm_start is None else _warm_potentials(warm_start, n, m)
-    rows, cols = _sample_pairs(n, m)
+    rows, cols = sample_pairs(n, m)
     sample = C[rows, cols] - cmin
 
     def solve(pi0, tol, budget):
-        return _solve_dense(a, b_used, C, cmin, pi0, tol, block, budget)
+        return _solve_dense(a, b, C, cmin, pi0, tol, block, budget)
 
     parent, pflow, pi, status, iterations, big_m = _run_attempts(
-        solve, a, n, m, cmin, crange, sample, warm, cap
-    )
-
-    def make_result():
-        rows, cols, vals = _tree_plan(parent, pflow, n, m)
-        f = pi[:n] + cmin
-        g = _ctransform_cols_dense(C, f)
-        zero_rows = np.flatnonzero(a <= 0)
-        if zero_rows.size:
-            f[zero_rows] = _ctransform_rows_dense(C, g, zero_rows)
-        f, g = centre_potentials(a, b_used, f, g)
-        if sparse:
-            plan = sp.coo_array((vals, (rows, cols)), shape=(n, m))
-        else:
-            plan = np.zeros((n, m))
-            plan[rows, cols] = vals
-        return certified_result(a, b_used, C, plan, f, g, solver="network_simplex", iterations=iterations,
-                                extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
-                                       "artificial_cost": big_m})
-
-    _status_check(status, iterations, cap, make_result)
-    return make_result()
+        solve, a, n, m, cmin, crange, sample, warm, cap)
+    return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin,
+                lambda f: _ctransform_cols_dense(C, f), "network_simplex")
 
 
-def _metric_code(metric: str) -> int:
-    if not isinstance(metric, str) or metric not in METRIC_CODES:
-        raise ValueError(f"metric must be one of {sorted(METRIC_CODES)}, got {metric!r}")
-    return METRIC_CODES[metric]
-
-
-def solve_network_simplex_points(
-    a: np.ndarray,
-    b: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    metric: str = "sqeuclidean",
-    power: float = 1.0,
-    minkowski_p: float = 2.0,
-    max_iter: int | None = None,
-    block_size: int | None = None,
-) -> OTResult:
-    """Exact OT between weighted point clouds with costs ``d(x_i, y_j)**power`` computed on the
-    fly: the ``(n, m)`` cost matrix is never formed (memory O(n + m)). No validation.
-
-    The plan is always sparse; the certificate's dual feasibility and ``max |C|`` come from a
-    parallel pass over all pairs and its plan-side residuals from the plan's support only.
-    (Squared) euclidean costs are priced eight pairs at a time from the transposed ``y``; every
-    other cost evaluation goes through the shared ``divkit.ot.costs._pair_cost``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([[0.0, 0.0], [1.0, 0.0]]); y = np.array([[0.0, 1.0], [1.0, 1.0]])
-    >>> res = solve_network_simplex_points(np.full(2, 0.5), np.full(2, 0.5), x, y)
-    >>> round(res.cost, 12), res.plan.nnz
-    (1.0, 2)
-    """
+def solve_points_raw(problem: OTProblem, *, max_iter: int | None = None,
+                     block_size: int | None = None) -> RawSolution:
+    """Raw network simplex with on-the-fly costs ``d(x_i, y_j)**power`` (memory O(n + m))."""
+    a, b, x, y = problem.a, problem.b, problem.x, problem.y
+    code, mp, power = problem.metric_code, problem.minkowski_p, problem.power
     n, m = x.shape[0], y.shape[0]
-    code = _metric_code(metric)
-    b_used, rescaled = _balanced(a, b)
-    cmin, cmax = _points_cost_range(x, y, code, minkowski_p, power)
-    crange = cmax - cmin
+    cmin = problem.cost_min
+    crange = problem.cost_max - cmin
     cap = default_max_iter(n, m) if max_iter is None else max_iter
     block = default_block_size(n, m) if block_size is None else block_size
-    rows, cols = _sample_pairs(n, m)
-    sample = _pair_costs_at(x, y, code, minkowski_p, power, rows, cols) - cmin
+    sample = problem.sample - cmin
 
     def solve(pi0, tol, budget):
-        return _solve_points(a, b_used, x, y, code, minkowski_p, power, cmin, pi0, tol, block,
-                             budget)
+        return _solve_points(a, b, x, y, code, mp, power, cmin, pi0, tol, block, budget)
 
     parent, pflow, pi, status, iterations, big_m = _run_attempts(
-        solve, a, n, m, cmin, crange, sample, None, cap
-    )
-
-    def make_result():
-        rows, cols, vals = _tree_plan(parent, pflow, n, m)
-        f = pi[:n] + cmin
-        g = _ctransform_cols_points(x, y, code, minkowski_p, power, f)
-        zero_rows = np.flatnonzero(a <= 0)
-        if zero_rows.size:
-            f[zero_rows] = _ctransform_rows_points(x, y, code, minkowski_p, power, g, zero_rows)
-        f, g = centre_potentials(a, b_used, f, g)
-        c_on = _pair_costs_at(x, y, code, minkowski_p, power, rows, cols)
-        primal = float(vals @ c_on)
-        dual = float(a @ f) + float(b_used @ g)
-        infeas, cabs = _points_violation_and_range(x, y, code, minkowski_p, power, f, g)
-        row_sums = np.bincount(rows, weights=vals, minlength=n)
-        col_sums = np.bincount(cols, weights=vals, minlength=m)
-        mass = float(max(a.sum(), b_used.sum()))
-        cert = Certificate(
-            primal_value=primal,
-            dual_value=dual,
-            marginal_error=float(max(np.abs(row_sums - a).max(), np.abs(col_sums - b_used).max())),
-            negative_mass=float(max(0.0, -vals.min())) if vals.size else 0.0,
-            dual_infeasibility=float(max(0.0, infeas)),
-            duality_gap=abs(primal - dual),
-            complementary_slackness=float(vals @ np.abs(c_on - f[rows] - g[cols])),
-            scale=mass * float(cabs),
-            total_mass=mass,
-        )
-        return OTResult(
-            cost=primal,
-            plan=sp.coo_array((vals, (rows, cols)), shape=(n, m)),
-            f=f,
-            g=g,
-            certificate=cert,
-            solver="network_simplex_points",
-            iterations=int(iterations),
-            extra={"b_rescaled": rescaled, "block_size": block, "max_iter": cap,
-                   "artificial_cost": big_m,
-                   "support_costs": c_on,
-                   "typical_cost": typical_abs_cost(sample + cmin)},
-        )
-
-    _status_check(status, iterations, cap, make_result)
-    return make_result()
+        solve, a, n, m, cmin, crange, sample, None, cap)
+    return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin,
+                lambda f: _ctransform_cols_points(x, y, code, mp, power, f), "network_simplex_points")
 
 
-def _validate_marginals(a, b, n, m):
-    a = as_weights(a, n, "a")
-    b = as_weights(b, m, "b")
-    check_same_mass(a, b)
-    return a, b
-
-
-def _validate_options(max_iter, block_size):
+def check_network_simplex_options(max_iter, block_size):
+    """``max_iter`` an int >= 0, ``block_size`` an int >= 1 (None: defaults)."""
     if max_iter is not None:
         max_iter = check_int(max_iter, "max_iter", low=0)
     if block_size is not None:
         block_size = check_int(block_size, "block_size", low=1)
     return max_iter, block_size
+
+
+def warm_potentials(warm_start, n: int, m: int):
+    """``warm_start`` (``(f, g)`` or an OTResult) as validated float64 arrays."""
+    return _warm_potentials(warm_start, n, m)
 
 
 def network_simplex(
@@ -413,20 +256,19 @@ def network_simplex(
     sparse: bool = False,
     block_size: int | None = None,
     rtol: float = OPTIMALITY_RTOL,
+    normalize: bool = False,
 ) -> OTResult:
     r"""Exact optimal transport cost and plan by the network simplex, certified.
 
-    Solves :math:`\min_{G \ge 0,\ G 1 = a,\ G^T 1 = b} \langle G, C\rangle` exactly (the
-    Kantorovich LP; for ``C = d^p`` the value is :math:`W_p^p`) with a primal network simplex
-    on strongly feasible spanning trees (Ahuja, Magnanti & Orlin 1993, ch. 11) and block-search
-    pricing (Bonneel, van de Panne, Paris & Heidrich 2011).
+    The same route as ``divkit.emd(a, b, C, method="network_simplex")``: solves
+    :math:`\min_{G \ge 0,\ G 1 = a,\ G^T 1 = b} \langle G, C\rangle` with a primal network
+    simplex on strongly feasible spanning trees (Ahuja, Magnanti & Orlin 1993, ch. 11) and
+    block-search pricing (Bonneel, van de Panne, Paris & Heidrich 2011).
 
     Parameters
     ----------
-    a : array_like of shape (n,) or None
-        Source masses (non-negative; ``None`` means uniform ``1/n``).
-    b : array_like of shape (m,) or None
-        Target masses, same total as ``a`` (relative tolerance ``MASS_RTOL``).
+    a, b : array_like or None
+        Masses (uniform when None); equal totals to ``MASS_RTOL`` unless ``normalize=True``.
     C : array_like of shape (n, m)
         Finite ground costs, any sign and magnitude.
     warm_start : (f, g) or OTResult, optional
@@ -434,16 +276,17 @@ def network_simplex(
     max_iter : int, optional
         Pivot cap (default :func:`default_max_iter`); hitting it raises.
     sparse : bool
-        Return the plan as a ``scipy.sparse.coo_array``.
+        Make :attr:`OTResult.plan` the sparse plan.
     block_size : int, optional
-        Pricing block size (default :func:`default_block_size`).
+        Pricing block size (default :func:`default_block_size`), a positive int.
     rtol : float
-        Relative tolerance of the certificate check.
+        Tolerance of the strict certificate (:mod:`divkit.ot.result`).
+    normalize : bool
+        Divide ``a`` and ``b`` by their totals first.
 
     Returns
     -------
     OTResult
-        With centred potentials and an independent certificate.
 
     Raises
     ------
@@ -461,14 +304,10 @@ def network_simplex(
     >>> round(res.cost, 12), res.certificate.is_optimal()
     (2.0, True)
     """
-    C = as_float_array(C, "C", ndim=2)
-    n, m = C.shape
-    a, b = _validate_marginals(a, b, n, m)
-    max_iter, block_size = _validate_options(max_iter, block_size)
-    result = solve_network_simplex(
-        a, b, C, warm_start=warm_start, max_iter=max_iter, sparse=bool(sparse), block_size=block_size
-    )
-    return require_optimal_strict(result, rtol, C=C)
+    from .api import emd  # noqa: PLC0415 (api imports this module)
+
+    return emd(a, b, C, method="network_simplex", sparse=sparse, rtol=rtol, normalize=normalize,
+               warm_start=warm_start, max_iter=max_iter, block_size=block_size)
 
 
 def network_simplex_points(
@@ -483,12 +322,13 @@ def network_simplex_points(
     max_iter: int | None = None,
     block_size: int | None = None,
     rtol: float = OPTIMALITY_RTOL,
+    normalize: bool = False,
 ) -> OTResult:
     r"""Exact OT between point clouds with on-the-fly costs :math:`c_{ij} = d(x_i, y_j)^{power}`.
 
     Same algorithm and certificate as :func:`network_simplex`, but the cost matrix is never
-    stored: memory is O((n + m) d) instead of 8 n m bytes, so n = m = 20000 fits easily, at the
-    price of recomputing costs during pricing.
+    stored: memory is O((n + m) d) instead of 8 n m bytes, at the price of recomputing costs
+    during pricing.
 
     Parameters
     ----------
@@ -496,13 +336,13 @@ def network_simplex_points(
     y : array_like of shape (m, d)
         Support points (1-D input is points on the line).
     a, b : array_like or None
-        Masses (uniform when ``None``), equal totals.
+        Masses (uniform when ``None``), equal totals (or ``normalize=True``).
     metric : {"sqeuclidean", "euclidean", "cityblock", "chebyshev", "minkowski"}
     power : float
         Exponent applied to the metric (``metric="euclidean", power=p`` gives :math:`W_p^p`).
     minkowski_p : float
         The ``p`` of the Minkowski metric.
-    max_iter, block_size, rtol
+    max_iter, block_size, rtol, normalize
         As in :func:`network_simplex`.
 
     Returns
@@ -521,19 +361,40 @@ def network_simplex_points(
     y = as_points(y, "y")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y have different dimensions ({x.shape[1]} vs {y.shape[1]})")
-    a, b = _validate_marginals(a, b, x.shape[0], y.shape[0])
-    _metric_code(metric)
-    from .._validation import check_scalar
-
+    code = _metric_code(metric)
     power = check_scalar(power, "power", low=0.0, low_open=True)
     minkowski_p = check_scalar(minkowski_p, "minkowski_p", low=1.0)
-    max_iter, block_size = _validate_options(max_iter, block_size)
-    result = solve_network_simplex_points(
-        a, b, x, y, metric=metric, power=power, minkowski_p=minkowski_p,
-        max_iter=max_iter, block_size=block_size,
-    )
-    return require_optimal_strict(result, rtol, support_costs=result.extra["support_costs"],
-                                  typical_cost=result.extra["typical_cost"])
+    rtol = check_scalar(rtol, "rtol", low=0.0, low_open=True)
+    max_iter, block_size = check_network_simplex_options(max_iter, block_size)
+    problem = points_problem(x, y, a, b, code, power, minkowski_p, normalize=normalize)
+    return solve_points_problem(problem, rtol=rtol, max_iter=max_iter, block_size=block_size)
+
+
+def points_problem(x, y, a, b, code, power, minkowski_p, *, normalize=False) -> OTProblem:
+    """The point-cloud :class:`OTProblem` (``x``, ``y`` validated), cost range measured in one
+    parallel pass."""
+    lo, hi = _points_cost_range(x, y, code, minkowski_p, power)
+    if not math.isfinite(hi - lo):
+        raise ValueError("the costs d(x, y)**power overflow float64; rescale x and y")
+    return make_points_problem(x, y, a, b, metric_code=code, power=power, minkowski_p=minkowski_p,
+                               normalize=normalize, cost_range=(lo, hi))
+
+
+def solve_points_problem(problem: OTProblem, *, rtol=OPTIMALITY_RTOL, max_iter=None,
+                         block_size=None) -> OTResult:
+    """Raw points solver on the live atoms, then :func:`~divkit.ot.result.finish`."""
+    rows, cols = problem.live_rows, problem.live_cols
+    if rows.size == problem.a.size and cols.size == problem.b.size:
+        raw = solve_points_raw(problem, max_iter=max_iter, block_size=block_size)
+        return finish(problem, raw, rtol=rtol, sparse=True)
+    raw = solve_points_raw(problem.restricted(rows, cols), max_iter=max_iter, block_size=block_size)
+    return finish(problem, raw, rtol=rtol, sparse=True, live=(rows, cols))
+
+
+def _metric_code(metric: str) -> int:
+    if not isinstance(metric, str) or metric not in METRIC_CODES:
+        raise ValueError(f"metric must be one of {sorted(METRIC_CODES)}, got {metric!r}")
+    return METRIC_CODES[metric]
 
 
 __all__ = [
@@ -542,6 +403,6 @@ __all__ = [
     "default_max_iter",
     "network_simplex",
     "network_simplex_points",
-    "solve_network_simplex",
-    "solve_network_simplex_points",
+    "solve_dense_raw",
+    "solve_points_raw",
 ]

@@ -19,12 +19,11 @@ from .._validation import (
     as_float_array,
     as_points,
     as_seed_generator,
-    as_weights,
     check_int,
-    check_same_mass,
     check_scalar,
     power_of_two_scale,
 )
+from .problem import check_flag, probability_weights
 
 
 @njit(cache=True, inline="always")
@@ -118,7 +117,7 @@ def _cumulative(w_sorted: np.ndarray) -> np.ndarray:
     return c
 
 
-def _wp_1d(u, v, u_w, v_w, p: float) -> float:
+def wp_1d(u, v, u_w, v_w, p: float) -> float:
     """W_p (rooted) between validated 1-D samples. Extreme magnitudes are first rescaled by a
     power of two (exact) so that |u - v|^p neither overflows nor underflows."""
     scale = power_of_two_scale(u, v)
@@ -156,13 +155,17 @@ def _check_p(p) -> float:
     return check_scalar(p, "p", low=1.0)
 
 
-def _sample_weights(w, n, name):
+def _sample_weights(w, n, name, normalize):
+    """The weight rule of :mod:`divkit.ot.problem` (:func:`probability_weights`); ``None``
+    stays ``None`` (the uniform fast paths)."""
     if w is None:
+        check_flag(normalize, "normalize")
         return None
-    return as_weights(w, n, name)
+    return probability_weights(w, n, name, normalize=normalize)
 
 
-def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1) -> float:
+def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1, *,
+                   normalize: bool = False) -> float:
     r"""Exact p-Wasserstein distance between two weighted samples on the real line.
 
     .. math::
@@ -178,11 +181,13 @@ def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1) -> float:
     u, v : array_like, 1-D
         Sample locations (any lengths ``n``, ``m``; duplicates allowed).
     u_weights, v_weights : array_like, optional
-        Non-negative weights (default uniform). When both are given they must have the same
-        total mass (relative tolerance ``MASS_RTOL`` = 1e-7); the distance is that between the
-        probability measures obtained by dividing by this common total.
+        Probability weights (default uniform). Weight rule (as divkit's divergences): each must
+        sum to 1 within ``SUM_ATOL`` = 1e-6, unless ``normalize=True``, which divides each by
+        its total.
     p : float, default 1
         Order, ``p >= 1``.
+    normalize : bool, default False
+        Normalise the weights instead of refusing totals other than 1.
 
     Returns
     -------
@@ -207,15 +212,9 @@ def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1) -> float:
     us = as_float_array(u, "u", ndim=1)
     vs = as_float_array(v, "v", ndim=1)
     p = _check_p(p)
-    uw = _sample_weights(u_weights, us.shape[0], "u_weights")
-    vw = _sample_weights(v_weights, vs.shape[0], "v_weights")
-    if uw is not None and vw is not None:
-        check_same_mass(uw, vw, ("u_weights", "v_weights"))
-    if uw is not None:
-        uw = uw / uw.sum()
-    if vw is not None:
-        vw = vw / vw.sum()
-    return _wp_1d(us, vs, uw, vw, p)
+    uw = _sample_weights(u_weights, us.shape[0], "u_weights", normalize)
+    vw = _sample_weights(v_weights, vs.shape[0], "v_weights", normalize)
+    return wp_1d(us, vs, uw, vw, p)
 
 
 def _directions(projections, n_projections, seed, d: int) -> np.ndarray:
@@ -250,6 +249,7 @@ def sliced_wasserstein(
     n_projections: int = 128,
     projections=None,
     seed=None,
+    normalize: bool = False,
 ) -> float:
     r"""Monte-Carlo sliced p-Wasserstein distance.
 
@@ -269,8 +269,8 @@ def sliced_wasserstein(
     x, y : array_like of shape (n, d), (m, d)
         Point clouds (1-D input is points on the line).
     a, b : array_like, optional
-        Weights (default uniform); equal totals required, normalised as in
-        :func:`wasserstein_1d`.
+        Probability weights (default uniform); each must sum to 1 within ``SUM_ATOL`` = 1e-6
+        unless ``normalize=True`` (the weight rule of :func:`wasserstein_1d`).
     p : float, default 2
         Order, ``p >= 1``.
     n_projections : int, default 128
@@ -279,6 +279,8 @@ def sliced_wasserstein(
         Directions to use; each row is normalised to unit length.
     seed : int or numpy.random.Generator, optional
         Seed for the random directions.
+    normalize : bool, default False
+        Normalise the weights instead of refusing totals other than 1.
 
     Returns
     -------
@@ -305,10 +307,8 @@ def sliced_wasserstein(
     if xs.shape[1] != ys.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {xs.shape[1]} and {ys.shape[1]}")
     p = _check_p(p)
-    aw = _sample_weights(a, xs.shape[0], "a")
-    bw = _sample_weights(b, ys.shape[0], "b")
-    if aw is not None and bw is not None:
-        check_same_mass(aw, bw, ("a", "b"))
+    aw = _sample_weights(a, xs.shape[0], "a", normalize)
+    bw = _sample_weights(b, ys.shape[0], "b", normalize)
     theta = _directions(projections, n_projections, seed, xs.shape[1])
     scale = power_of_two_scale(xs, ys)  # exact; keeps |u - v|^p representable
     if scale != 1.0:
@@ -320,8 +320,6 @@ def sliced_wasserstein(
         py.sort(axis=1)
         terms = _sliced_rows(px, py, p)
     else:
-        aw = None if aw is None else aw / aw.sum()
-        bw = None if bw is None else bw / bw.sum()
         terms = np.array([_wp_power_1d(px[k], py[k], aw, bw, p) for k in range(theta.shape[0])])
     return scale * max(float(terms.mean()), 0.0) ** (1.0 / p)
 

@@ -1,0 +1,300 @@
+"""The validated transport problem: the one object every exact OT route is dispatched on.
+
+A public entry point (:func:`divkit.emd`, :func:`divkit.wasserstein`, the network simplex
+wrappers, :func:`divkit.ot.emd_batch`, divkit.torch's exact OT) validates its inputs once and
+builds one :class:`OTProblem`. Raw solvers (:mod:`divkit.ot.solvers`) take it and trust it;
+the finisher (:func:`divkit.ot.result.finish`) turns their raw solution into a certified
+:class:`~divkit.ot.OTResult` that keeps the problem.
+
+The problem holds
+
+* the masses ``a``, ``b`` as float64, ``b`` rescaled once to ``sum(a)`` (validation allows a
+  relative difference of ``MASS_RTOL``; with ``normalize=True`` both are divided by their
+  totals first);
+* either a dense cost matrix ``C`` (its min and max measured in one pass) or points ``x``,
+  ``y`` with a metric and power, for the on-the-fly solver;
+* the cost scales the certificate needs (:attr:`OTProblem.cost_floor`), measured on a fixed
+  sample of entries;
+* the live (non-zero-mass) rows and columns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .._validation import (
+    MASS_RTOL,
+    SUM_ATOL,
+    as_float_array,
+    as_weights,
+    check_same_mass,
+)
+from .costs import _pair_cost
+
+#: Size of the deterministic sample of cost entries used for robust cost scales.
+COST_SAMPLE_SIZE = 4096
+
+#: The certificate's absolute floor for cost residuals is ``total_mass`` times this quantile of
+#: the non-zero ``|C_ij|`` of the sample (see :attr:`OTProblem.cost_floor`).
+COST_FLOOR_QUANTILE = 0.01
+
+
+def sample_pairs(n: int, m: int):
+    """A fixed (seeded) sample of ``COST_SAMPLE_SIZE`` index pairs, or all pairs if fewer."""
+    if n * m <= COST_SAMPLE_SIZE:
+        rows, cols = np.divmod(np.arange(n * m, dtype=np.int64), m)
+        return rows, cols
+    rng = np.random.default_rng(0)
+    return (rng.integers(0, n, COST_SAMPLE_SIZE, dtype=np.int64),
+            rng.integers(0, m, COST_SAMPLE_SIZE, dtype=np.int64))
+
+
+@njit(cache=True)
+def _min_max_finite(C):
+    """``(min C, max C, number of non-finite entries)`` in one pass (NaN counted as 10**12
+    so one number says which kind there is)."""
+    lo = np.inf
+    hi = -np.inf
+    bad = 0
+    for v in C.ravel():
+        if np.isnan(v):
+            bad += 10**12
+        elif not np.isfinite(v):
+            bad += 1
+        else:
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+    return lo, hi, bad
+
+
+@njit(cache=True)
+def point_cost(x, i, y, j, code, minkowski_p, power):
+    c = _pair_cost(x, i, y, j, code, minkowski_p)
+    return c if power == 1.0 else c ** power
+
+
+@njit(cache=True)
+def pair_costs_at(x, y, code, minkowski_p, power, rows, cols):
+    """``d(x_i, y_j)**power`` at the listed pairs."""
+    out = np.empty(rows.shape[0])
+    for k in range(rows.shape[0]):
+        out[k] = point_cost(x, rows[k], y, cols[k], code, minkowski_p, power)
+    return out
+
+
+#: ... floored at this fraction of the median ``|C_ij|`` of the sample (costs far below the
+#: rounding of the typical cost cannot be certified relative to themselves).
+COST_FLOOR_MEDIAN_FRACTION = 2.0**-50
+
+
+def _low_cost(sample: np.ndarray) -> float:
+    nz = np.abs(sample[sample != 0])
+    if nz.size == 0:
+        return 1.0
+    return float(max(np.quantile(nz, COST_FLOOR_QUANTILE),
+                     COST_FLOOR_MEDIAN_FRACTION * np.median(np.abs(sample))))
+
+
+@dataclass(frozen=True, eq=False)
+class OTProblem:
+    """A validated exact OT problem (build it with :func:`make_problem` or
+    :func:`make_points_problem`; raw solvers trust every field).
+
+    Attributes
+    ----------
+    a, b : ndarray of shape (n,), (m,)
+        float64 masses, ``sum(b) == sum(a)`` (``b`` rescaled once).
+    C : ndarray of shape (n, m) or None
+        Dense costs (C-contiguous float64), or None for a point-cloud problem.
+    x, y : ndarray or None
+        Points for on-the-fly costs ``d(x_i, y_j)**power`` (``metric_code``, ``minkowski_p``).
+    cost_min, cost_max : float
+        ``min C`` and ``max C`` (measured in the same pass as the finiteness check).
+    cost_floor : float
+        ``total_mass * max(q, 2**-50 median|C|)``, ``q`` the 1 % quantile of the non-zero
+        ``|C_ij|`` of a fixed sample (1 when all are zero): the absolute floor of the
+        certificate's cost yardstick.
+    b_rescaled : bool
+        Whether ``b`` was rescaled to ``sum(a)``.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    C: np.ndarray | None
+    cost_min: float
+    cost_max: float
+    cost_floor: float
+    sample: np.ndarray = field(repr=False)
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    metric_code: int = -1
+    minkowski_p: float = 2.0
+    power: float = 1.0
+    b_rescaled: bool = False
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.a.shape[0], self.b.shape[0])
+
+    @property
+    def total_mass(self) -> float:
+        return float(self.a.sum())
+
+    @property
+    def is_dense(self) -> bool:
+        return self.C is not None
+
+    @property
+    def live_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.a > 0)
+
+    @property
+    def live_cols(self) -> np.ndarray:
+        return np.flatnonzero(self.b > 0)
+
+    @property
+    def has_zero_mass(self) -> bool:
+        return bool(np.any(self.a == 0) or np.any(self.b == 0))
+
+    def costs_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """``C_ij`` at the listed pairs (computed on the fly for a point-cloud problem)."""
+        if self.C is not None:
+            return self.C[rows, cols]
+        return pair_costs_at(self.x, self.y, self.metric_code, self.minkowski_p, self.power,
+                             np.asarray(rows, np.int64), np.asarray(cols, np.int64))
+
+    def restricted(self, rows: np.ndarray, cols: np.ndarray) -> "OTProblem":
+        """The sub-problem on the given rows and columns (trusted: no validation)."""
+        a = np.ascontiguousarray(self.a[rows])
+        b = np.ascontiguousarray(self.b[cols])
+        if self.C is not None:
+            C = np.ascontiguousarray(self.C[np.ix_(rows, cols)])
+            return _dense_problem(a, b, C, self.b_rescaled)
+        return OTProblem(a=a, b=b, C=None, cost_min=self.cost_min, cost_max=self.cost_max,
+                         cost_floor=self.cost_floor, sample=self.sample,
+                         x=np.ascontiguousarray(self.x[rows]), y=np.ascontiguousarray(self.y[cols]),
+                         metric_code=self.metric_code, minkowski_p=self.minkowski_p,
+                         power=self.power, b_rescaled=self.b_rescaled)
+
+
+def _dense_problem(a, b, C, b_rescaled, stats=None) -> OTProblem:
+    if stats is None:
+        lo, hi, _ = _min_max_finite(C)
+    else:
+        lo, hi = stats
+    rows, cols = sample_pairs(*C.shape)
+    sample = C[rows, cols]
+    return OTProblem(a=a, b=b, C=C, cost_min=float(lo), cost_max=float(hi),
+                     cost_floor=float(a.sum()) * _low_cost(sample), sample=sample,
+                     b_rescaled=b_rescaled)
+
+
+def check_flag(value, name: str) -> bool:
+    """A ``bool`` (or numpy bool) option; anything else is a ``TypeError`` naming it."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def balance_masses(a, b, n, m, *, normalize=False, names=("a", "b"), rtol=MASS_RTOL):
+    """Validate two weight vectors and return them with equal totals.
+
+    Without ``normalize`` the totals must agree to ``rtol`` (relative) and ``b`` is rescaled to
+    ``sum(a)``; with ``normalize=True`` both are divided by their totals. Returns
+    ``(a, b, b_rescaled)``.
+    """
+    a = as_weights(a, n, names[0])
+    b = as_weights(b, m, names[1])
+    if check_flag(normalize, "normalize"):
+        return a / a.sum(), b / b.sum(), True
+    check_same_mass(a, b, names, rtol=rtol)
+    sa, sb = float(a.sum()), float(b.sum())
+    if sa == sb:
+        return a, b, False
+    return a, b * (sa / sb), True
+
+
+def probability_weights(w, n: int, name: str, *, normalize: bool = False):
+    """Weights of a probability measure on ``n`` atoms (the weight rule of ``wasserstein``,
+    ``wasserstein_1d`` and ``sliced_wasserstein``).
+
+    ``None`` gives uniform ``1/n``. Otherwise the weights must be non-negative, finite, and sum
+    to 1 within ``SUM_ATOL`` = 1e-6 (the tolerance of divkit's divergences), unless
+    ``normalize=True``, which divides them by their total. Either way they are returned
+    divided by their float64 total (an exact probability vector up to rounding).
+    """
+    normalize = check_flag(normalize, "normalize")
+    if w is None:
+        return np.full(n, 1.0 / n)
+    w = as_weights(w, n, name)
+    total = float(w.sum())
+    if not normalize and abs(total - 1.0) > SUM_ATOL:
+        raise ValueError(f"{name} sums to {total!r}, not 1 (off by {abs(total - 1.0):.3g} > "
+                         f"atol={SUM_ATOL:g}); pass normalize=True to normalise it")
+    return w / total
+
+
+def make_problem(a, b, C, *, normalize: bool = False) -> OTProblem:
+    """Validate ``(a, b, C)`` once and build the :class:`OTProblem` (dense costs).
+
+    Raises ``ValueError``/``TypeError`` naming the argument for NaN, inf, empty or mis-shaped
+    input, negative or zero total mass, unequal totals (unless ``normalize``), and cost ranges
+    that overflow float64.
+    """
+    C = np.asarray(C)
+    if C.ndim != 2:
+        raise ValueError(f"C must be 2-D, got shape {C.shape}")
+    C = as_float_array(C, "C", ndim=2, allow_inf=True)  # finiteness: the fused pass below
+    lo, hi, bad = _min_max_finite(C)
+    if bad:
+        n_nan, n_inf = divmod(int(bad), 10**12)
+        if n_nan:
+            raise ValueError(f"C contains {n_nan} NaN value(s)")
+        raise ValueError(f"C contains {n_inf} infinite value(s)")
+    if not math.isfinite(float(hi) - float(lo)):
+        raise ValueError("C spans a range larger than the float64 maximum; rescale it")
+    n, m = C.shape
+    if a is not None and np.ndim(a) == 1 and np.shape(a)[0] != n:
+        raise ValueError(f"a has {np.shape(a)[0]} entries but C has {n} rows")
+    if b is not None and np.ndim(b) == 1 and np.shape(b)[0] != m:
+        raise ValueError(f"b has {np.shape(b)[0]} entries but C has {m} columns")
+    a, b, rescaled = balance_masses(a, b, n, m, normalize=normalize)
+    return _dense_problem(a, b, C, rescaled, (lo, hi))
+
+
+def dense_problem_trusted(a, b, C, *, check_finite: bool = False) -> OTProblem:
+    """An :class:`OTProblem` from masses a caller has already validated (float64, equal
+    totals) and a float64 C-contiguous ``C`` it built or validated (e.g. one problem of a
+    validated batch, or a cost matrix computed from validated points; ``check_finite`` then
+    refuses overflowed entries in the same pass as min/max)."""
+    lo, hi, bad = _min_max_finite(C)
+    if check_finite and (bad or not math.isfinite(float(hi) - float(lo))):
+        raise ValueError("the cost matrix has non-finite entries (overflow); rescale the points")
+    return _dense_problem(a, b, C, False, (lo, hi))
+
+
+def make_points_problem(x, y, a, b, *, metric_code: int, power: float, minkowski_p: float,
+                        normalize: bool = False, cost_range=None) -> OTProblem:
+    """A point-cloud :class:`OTProblem` (``x``, ``y`` already validated float64 points).
+
+    ``cost_range`` = ``(min, max)`` of the costs when the caller has measured them (the
+    network simplex needs them; the points kernel measures them in one parallel pass)."""
+    a, b, rescaled = balance_masses(a, b, x.shape[0], y.shape[0], normalize=normalize)
+    rows, cols = sample_pairs(x.shape[0], y.shape[0])
+    sample = pair_costs_at(x, y, metric_code, minkowski_p, power, rows, cols)
+    lo, hi = cost_range
+    return OTProblem(a=a, b=b, C=None, cost_min=float(lo), cost_max=float(hi),
+                     cost_floor=float(a.sum()) * _low_cost(sample), sample=sample,
+                     x=x, y=y, metric_code=int(metric_code), minkowski_p=float(minkowski_p),
+                     power=float(power), b_rescaled=rescaled)
+
+
+__all__ = ["OTProblem", "make_problem", "make_points_problem", "balance_masses",
+           "dense_problem_trusted", "check_flag", "probability_weights", "sample_pairs", "pair_costs_at", "COST_SAMPLE_SIZE",
+           "COST_FLOOR_QUANTILE"]
