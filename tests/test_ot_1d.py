@@ -115,8 +115,11 @@ def test_edge_cases_exact():
         naive_quantile_wasserstein([0.0, 1.0, 2.0], [0.0, 3.0]), rel=1e-15)
 
 
-def test_weights_with_common_total_are_normalised():
-    assert wasserstein_1d([0.0, 1.0], [0.0, 1.0], [1.0, 3.0], [3.0, 1.0]) == pytest.approx(0.5, rel=1e-15)
+def test_weights_not_summing_to_1_need_normalize():
+    with pytest.raises(ValueError, match="u_weights sums to 4.0, not 1 .* pass normalize=True"):
+        wasserstein_1d([0.0, 1.0], [0.0, 1.0], [1.0, 3.0], [3.0, 1.0])
+    assert wasserstein_1d([0.0, 1.0], [0.0, 1.0], [1.0, 3.0], [3.0, 1.0],
+                          normalize=True) == pytest.approx(0.5, rel=1e-15)
 
 
 # ---------------------------------------------------------------------------------------------
