@@ -16,7 +16,6 @@ These are the oracles for divkit's sample-based estimators (critics, MMD, sliced
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -334,4 +333,4 @@ def entropy(mean, cov) -> float:
     return float(0.5 * (n.dim * np.log(2.0 * np.pi * np.e) + n.logdet()))
 
 
-__all__ = ["kl", "bhattacharyya", "squared_hellinger", "hellinger", "w2", "entropy"]
+__all__ = ["bhattacharyya", "entropy", "hellinger", "kl", "squared_hellinger", "w2"]
