@@ -180,13 +180,12 @@ def _alpha_term_accurate(p, q, alpha):
 @njit(cache=True, inline="always")
 def _term_fast(code, p, q, param):
     """(q f(p / q), w) for p, q > 0: the term by the direct formula, and a weight w with
-    |rounding error| <~ 2^-52 w (0 where the formula has no cancellation)."""
+    |rounding error| <~ 2^-52 w. For KL, reverse KL, JS and GAN the weights are bounded by
+    the row's value and masses instead (``_error_bound``) and w = 0 here: no per-bin cost."""
     if code == 0:  # KL
-        L = _log_ratio(p, q)
-        return p * L, p * (abs(L) + 1.0)
+        return p * _log_ratio(p, q), 0.0
     if code == 1:  # reverse KL
-        L = _log_ratio(q, p)
-        return q * L, q * (abs(L) + 1.0)
+        return q * _log_ratio(q, p), 0.0
     if code == 6:  # Jeffreys: log(p/q) is only accurate to 2^-53 absolute
         d = p - q
         L = _log_ratio(p, q)
@@ -195,15 +194,10 @@ def _term_fast(code, p, q, param):
         m = param * p + (1.0 - param) * q
         if m < _SMALL_MASS:  # the mixture may have underflowed: the exact path
             return _mixture_term(p, q, param), 0.0
-        lp = _log_ratio(p, m)
-        lq = _log_ratio(q, m)
-        return (param * p * lp + (1.0 - param) * q * lq,
-                param * p * (abs(lp) + 1.0) + (1.0 - param) * q * (abs(lq) + 1.0))
+        return param * p * _log_ratio(p, m) + (1.0 - param) * q * _log_ratio(q, m), 0.0
     if code == 8:  # GAN
         s = p + q
-        lp = _log_ratio(p, s)
-        lq = _log_ratio(q, s)
-        return p * lp + q * lq, p * (abs(lp) + 1.0) + q * (abs(lq) + 1.0)
+        return p * _log_ratio(p, s) + q * _log_ratio(q, s), 0.0
     if code == 9:  # Amari alpha
         return _alpha_term(p, q, param)
     a, b = _term_accurate(code, p, q, param)
@@ -348,29 +342,54 @@ def _reduce_tasks(partial, flags, n_rows, n_blocks):
     return out, sums_p, sums_q, any_flag, err
 
 
-@njit(cache=True, parallel=True, fastmath=_FASTMATH_COMPENSATED)
-def _pair_rows_parallel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero,
-                      slope_at_infinity, accurate):
+# Four builds of one loop: serial / parallel, fast pass (all FASTMATH flags, the branch on
+# ``accurate`` folded away) / accurate pass (no reassociation, which would undo the compensation).
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def _pair_rows_parallel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
     n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
     n_tasks = ip.shape[0] * n_blocks
     partial = np.empty((n_tasks, 6))
     flags = np.zeros(n_tasks, dtype=np.uint8)
     for task in prange(n_tasks):
         _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              accurate, n_blocks, task, partial, flags)
+              False, n_blocks, task, partial, flags)
     return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
 
 
-@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
-def _pair_rows_serial(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero,
-                      slope_at_infinity, accurate):
+@njit(cache=True, fastmath=FASTMATH)
+def _pair_rows_serial(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
     n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
     n_tasks = ip.shape[0] * n_blocks
     partial = np.empty((n_tasks, 6))
     flags = np.zeros(n_tasks, dtype=np.uint8)
     for task in range(n_tasks):
         _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              accurate, n_blocks, task, partial, flags)
+              False, n_blocks, task, partial, flags)
+    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH_COMPENSATED)
+def _pair_rows_parallel_accurate(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
+    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
+    n_tasks = ip.shape[0] * n_blocks
+    partial = np.empty((n_tasks, 6))
+    flags = np.zeros(n_tasks, dtype=np.uint8)
+    for task in prange(n_tasks):
+        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
+              True, n_blocks, task, partial, flags)
+    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
+
+
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
+def _pair_rows_serial_accurate(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
+    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
+    n_tasks = ip.shape[0] * n_blocks
+    partial = np.empty((n_tasks, 6))
+    flags = np.zeros(n_tasks, dtype=np.uint8)
+    for task in range(n_tasks):
+        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
+              True, n_blocks, task, partial, flags)
     return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
 
 
@@ -378,20 +397,48 @@ def _pair_rows_serial(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero,
 PARALLEL_MIN_BINS = 1 << 20
 
 
-#: A row whose fast-pass error estimate ``2^-52 (8 + sqrt(min(bins, _BLOCK))) sum(w)`` exceeds
-#: ``ACCURATE_RTOL * |value|`` (near-cancellation: p ~ q, where the value is a tiny remainder of
-#: terms that cancel) is recomputed by the accurate pass. The square root is the typical growth
-#: of the rounding error of a running sum over one block (blocks are then few).
+#: A row whose fast-pass error estimate (``_error_bound``) exceeds ``ACCURATE_RTOL * |value|``
+#: (near-cancellation: p ~ q, where the value is a tiny remainder of terms that cancel) is
+#: recomputed by the accurate pass.
 ACCURATE_RTOL = 2.0 ** -40
 _EPS = 2.0 ** -52
+
+
+def _error_bound(code, param, value, mass, bin_weights, n_bins):
+    """Estimated rounding error of a fast-pass row value: 2^-52 (8 W + sqrt(min(bins, _BLOCK)) A),
+    where W bounds the summed per-bin error weights (each term is good to a few ulps of its w)
+    and A bounds sum |term| (a running sum's rounding grows like sqrt(count) times it).
+
+    KL: w = p (|log(p/q)| + 1) and p log(q/p) <= q / e where p < q, so W, A <= KL + sum p + sum q.
+    JS: p |log(p/m)| <= max(m / e, p log(1/pi)), so W <= (p + q) (1 + 1/e + log(1/min(pi, 1 - pi))).
+    GAN: p log(s/p) <= s / e, so W <= (1 + 2/e) (p + q). JS, GAN, Jeffreys and alpha terms
+    have one sign: A = |value|. Jeffreys and alpha weights are summed per bin."""
+    with np.errstate(invalid="ignore"):
+        size = np.where(np.isfinite(value), np.abs(value), 0.0)
+    if code == CODE_KL or code == CODE_REVERSE_KL:
+        weights = size + mass
+        spread = weights
+    elif code == CODE_WEIGHTED_JS:
+        weights = mass * (1.0 + 1.0 / math.e - math.log(min(param, 1.0 - param)))
+        spread = size
+    elif code == CODE_GAN:
+        weights = mass * (1.0 + 2.0 / math.e)
+        spread = size
+    else:
+        weights = bin_weights
+        spread = size
+    return _EPS * (8.0 * weights + math.sqrt(min(n_bins, _BLOCK)) * spread)
 
 
 def _run(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity, accurate):
     big = ip.shape[0] * P.shape[1] >= PARALLEL_MIN_BINS
     # with one thread the parallel build only adds its scheduling overhead (measured 2-5 %)
-    kernel = _pair_rows_parallel if big and numba.get_num_threads() > 1 else _pair_rows_serial
-    return kernel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-                  accurate)
+    parallel = big and numba.get_num_threads() > 1
+    if accurate:
+        kernel = _pair_rows_parallel_accurate if parallel else _pair_rows_serial_accurate
+    else:
+        kernel = _pair_rows_parallel if parallel else _pair_rows_serial
+    return kernel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity)
 
 
 def _pair_rows(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
@@ -414,7 +461,8 @@ def _pair_rows(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_
                                            f_at_zero, slope_at_infinity, False)
     if flags:
         return out, sums_p, sums_q, flags
-    bound = _EPS * (8.0 + math.sqrt(min(P.shape[1], _BLOCK))) * err
+    bound = _error_bound(code, param, out, sums_p * scale_p[ip] + sums_q * scale_q[iq], err,
+                         P.shape[1])
     redo = np.flatnonzero(bound > ACCURATE_RTOL * np.abs(out))
     if redo.size:
         out[redo] = _run(P, Q, ip[redo], iq[redo], scale_p, scale_q, code, param, f_at_zero,
@@ -619,4 +667,4 @@ def check_bool(value, name) -> bool:
     return bool(value)
 
 
-__all__ = ["prepare_pair", "pair_sum", "validated_rows", "finish", "log_base", "check_bool"]
+__all__ = ["check_bool", "finish", "log_base", "pair_sum", "prepare_pair", "validated_rows"]
