@@ -71,6 +71,7 @@ from ._validation import SUM_ATOL, check_scalar
 
 _INF = math.inf
 _LOG2 = math.log(2.0)
+_LOG2_LO = 2.319046813846299558e-17  # log 2 - _LOG2
 
 #: |f(1)| allowed for a user-defined generator.
 F_ONE_ATOL = 1e-8
@@ -496,7 +497,7 @@ def _reverse_kl():
 def _pearson_chi2():
     return FDivergence(
         "pearson_chi2", {}, f=lambda u: (u - 1.0) ** 2, f_prime=lambda u: 2.0 * (u - 1.0),
-        conjugate=lambda t: 0.25 * t * t + t, conjugate_domain=_REAL_LINE,
+        conjugate=lambda t: t * (0.25 * t + 1.0), conjugate_domain=_REAL_LINE,  # exact 0 at -4
         activation=lambda v: v, f_at_zero=1.0, slope_at_infinity=_INF,
         kernel=(_d.CODE_PEARSON, 0.0))
 
@@ -504,7 +505,8 @@ def _pearson_chi2():
 def _neyman_chi2():
     return FDivergence(
         "neyman_chi2", {}, f=lambda u: (1.0 - u) ** 2 / u, f_prime=lambda u: 1.0 - 1.0 / (u * u),
-        conjugate=lambda t: 2.0 - 2.0 * np.sqrt(1.0 - t),
+        # 2 - 2 sqrt(1 - t) = 2 t / (1 + sqrt(1 - t)): keeps the leading term t near 0
+        conjugate=lambda t: 2.0 * t / (1.0 + np.sqrt(1.0 - t)),
         conjugate_domain=Interval(-_INF, 1.0, False, True),
         activation=lambda v: 1.0 - np.exp(-v), f_at_zero=_INF, slope_at_infinity=1.0,
         kernel=(_d.CODE_NEYMAN, 0.0))
@@ -520,9 +522,16 @@ def _squared_hellinger():
 
 
 def _jeffreys_conjugate(t):
-    # W0(e^(1-t)) = wrightomega(1 - t): no overflow of e^(1-t) for t < -708
+    # W = W0(e^(1-t)) = wrightomega(1 - t): no overflow of e^(1-t) for t < -708. The textbook
+    # W + 1/W + t - 2 cancels at both ends; two exact rewritings do not:
+    #   t + (W - 1)^2 / W            (W + 1/W - 2 = (W - 1)^2 / W; used for t >= -1, W <= 1.56)
+    #   1/W - log W - 1              (W + log W = 1 - t, so W + t - 2 = -log W - 1; for t < -1)
+    t = np.asarray(t, dtype=np.float64)
     w = special.wrightomega(1.0 - t).real
-    return w + 1.0 / w + t - 2.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        near = t + (w - 1.0) ** 2 / w
+        far = 1.0 / w - np.log(w) - 1.0
+    return np.where(t >= -1.0, near, far)
 
 
 def _jeffreys():
@@ -533,14 +542,25 @@ def _jeffreys():
         slope_at_infinity=_INF, kernel=(_d.CODE_JEFFREYS, 0.0))
 
 
+def _js_conjugate(t):
+    # -1/2 log(2 - e^(2t)). Away from the open end, 2 - e^(2t) = 1 - expm1(2t) and
+    # -1/2 log1p(-expm1(2t)) keeps the leading term (~t near 0, ~e^(2t)/2 for t -> -inf); near
+    # the end, 2 - e^(2t) = -2 expm1(2 (t - log(2)/2)) keeps the digits of the gap.
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inner = -0.5 * np.log1p(-np.expm1(2.0 * t))
+        # log 2 = _LOG2 + _LOG2_LO: the gap to the end is formed in two steps, exact to 1e-32
+        edge = -0.5 * (_LOG2 + np.log(-np.expm1(2.0 * (t - 0.5 * _LOG2) - _LOG2_LO)))
+    return np.where(t < 0.5 * math.log(1.5), inner, edge)
+
+
 def _js():
     half_log2 = 0.5 * _LOG2
     return FDivergence(
         "js", {},
         f=lambda u: 0.5 * (special.xlogy(u, u) - (u + 1.0) * np.log((u + 1.0) / 2.0)),
         f_prime=lambda u: 0.5 * np.log(2.0 * u / (u + 1.0)),
-        # 2 - e^(2t) = -2 expm1(2 (t - log(2)/2)): accurate up to the open end of dom f*
-        conjugate=lambda t: -0.5 * (_LOG2 + np.log(-np.expm1(2.0 * (t - half_log2)))),
+        conjugate=_js_conjugate,
         conjugate_domain=Interval(-_INF, half_log2, False, False),
         activation=lambda v: 0.5 * (_LOG2 - np.logaddexp(0.0, -v)),
         f_at_zero=half_log2, slope_at_infinity=half_log2, kernel=(_d.CODE_WEIGHTED_JS, 0.5))
@@ -556,9 +576,15 @@ def _weighted_js(pi=0.5):
         return pi * special.xlogy(u, u) - m * np.log(m)
 
     def conjugate(t):
-        # (1 - pi) log((1 - pi) / (1 - pi e^(t/pi))), with 1 - pi e^(t/pi) written as
-        # -expm1((t - high)/pi) (pi e^(high/pi) = 1): no cancellation near the open end
-        return rho * (math.log(rho) - np.log(-np.expm1((t - high) / pi)))
+        # (1 - pi) log((1 - pi) / (1 - pi e^(t/pi))). Near the open end, 1 - pi e^(t/pi) is
+        # -expm1((t - high)/pi) (pi e^(high/pi) = 1); elsewhere the value is
+        # -(1 - pi) log1p(-pi expm1(t/pi) / (1 - pi)), which keeps its leading term (~t near 0).
+        t = np.asarray(t, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            r = -pi * np.expm1(t / pi) / rho
+            inner = -rho * np.log1p(r)
+            edge = rho * (math.log(rho) - np.log(-np.expm1((t - high) / pi)))
+        return np.where(r > -0.5, inner, edge)
 
     return FDivergence(
         "weighted_js", {"pi": pi}, f=f, f_prime=lambda u: pi * np.log(u / (rho + pi * u)),
@@ -568,10 +594,18 @@ def _weighted_js(pi=0.5):
         kernel=(_d.CODE_WEIGHTED_JS, pi))
 
 
+def _gan_conjugate(t):
+    # -log(1 - e^t): -log1p(-e^t) keeps the value ~e^t for very negative t (-log(-expm1(t))
+    # rounds it to 0 below t ~ -37); -log(-expm1(t)) is the accurate form near the end t -> 0
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t < -_LOG2, -np.log1p(-np.exp(t)), -np.log(-np.expm1(t)))
+
+
 def _gan():
     return FDivergence(
         "gan", {}, f=lambda u: special.xlogy(u, u) - (u + 1.0) * np.log(u + 1.0),
-        f_prime=lambda u: np.log(u / (u + 1.0)), conjugate=lambda t: -np.log(-np.expm1(t)),
+        f_prime=lambda u: np.log(u / (u + 1.0)), conjugate=_gan_conjugate,
         conjugate_domain=Interval(-_INF, 0.0, False, False),
         activation=lambda v: -np.logaddexp(0.0, -v), f_at_zero=0.0, slope_at_infinity=0.0,
         kernel=(_d.CODE_GAN, 0.0))
@@ -591,6 +625,24 @@ def _rellog1p(x):
     return np.where(x == 0, 1.0, np.log1p(safe) / safe)
 
 
+_SPLITTER = 134217729.0  # 2^27 + 1 (Veltkamp)
+
+
+def _two_product(a, b):
+    """(x, e) with x = fl(a b) and x + e = a b exactly (Dekker 1971), elementwise; finite
+    inputs below ~1e300 in magnitude (beyond, e is not needed: x itself is far from -1)."""
+    with np.errstate(all="ignore"):
+        x = a * b
+        ca = _SPLITTER * a
+        a_hi = ca - (ca - a)
+        a_lo = a - a_hi
+        cb = _SPLITTER * b
+        b_hi = cb - (cb - b)
+        b_lo = b - b_hi
+        e = ((a_hi * b_hi - x) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return x, np.where(np.isfinite(e), e, 0.0)
+
+
 def _alpha(alpha=0.5):
     a = check_scalar(alpha, "alpha")
 
@@ -607,9 +659,10 @@ def _alpha(alpha=0.5):
         return np.where(u == 0, f_prime_at_zero, L * _relexpm1((a - 1.0) * L))
 
     def conjugate(t):
-        x = (a - 1.0) * t
-        # s = 1 + (a - 1) t, written as (1 - a)(high - t) for a < 1: exact near the end of dom f*
-        s = (1.0 - a) * (1.0 / (1.0 - a) - t) if a < 1 else 1.0 + x
+        x, x_err = _two_product(a - 1.0, np.asarray(t, dtype=np.float64))
+        # s = 1 + (a - 1) t with the product's rounding error added back (1 + x is exact where
+        # s is small, Sterbenz): exact near the end of dom f*, where s -> 0
+        s = (1.0 + x) + x_err
         # z = log(s) / (a - 1), continuous at a = 1 through log1p(x)/x for small x
         with np.errstate(all="ignore"):
             z = np.where(np.abs(x) < 0.5, t * _rellog1p(x), np.log(s) / (a - 1.0) if a != 1 else t)

@@ -2,6 +2,7 @@
 
 import math
 
+import naive
 import numpy as np
 import pytest
 import scipy.integrate
@@ -9,7 +10,6 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import naive
 from divkit import gaussian
 
 
@@ -58,7 +58,8 @@ def test_w2_is_a_metric(pair, seed):
     d12, d13, d32 = gaussian.w2(m1, s1, m2, s2), gaussian.w2(m1, s1, m3, s3), gaussian.w2(m3, s3, m2, s2)
     assert d12 <= d13 + d32 + 1e-9
     np.testing.assert_allclose(d12, gaussian.w2(m2, s2, m1, s1), rtol=1e-8, atol=1e-10)
-    assert gaussian.w2(m1, s1, m1, s1) < 1e-6
+    assert gaussian.w2(m1, s1, m1, s1) == 0.0
+    assert gaussian.w2(m1, s1, m1.copy(), s1.copy()) == 0.0
     assert gaussian.kl(m1, s1, m1, s1) == pytest.approx(0.0, abs=1e-10)
     assert gaussian.kl(m1, s1, m2, s2) >= 0
     assert 0 <= gaussian.squared_hellinger(m1, s1, m2, s2) <= 2
@@ -129,9 +130,9 @@ def test_tiny_and_huge_scales():
 @pytest.mark.parametrize(
     "args,match",
     [
-        (([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]], [0.0, 0.0], np.eye(2)), "cov1 is not positive definite"),
+        (([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]], [0.0, 0.0], np.eye(2)), "cov1 is not positive"),
         (([0.0, 0.0], np.eye(2), [0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]]), "cov2 is not symmetric"),
-        (([0.0, 0.0], [1.0, -1.0], [0.0, 0.0], [1.0, 1.0]), "cov1 is not positive definite"),
+        (([0.0, 0.0], [1.0, -1.0], [0.0, 0.0], [1.0, 1.0]), "cov1 is not positive"),
         (([0.0, np.nan], np.eye(2), [0.0, 0.0], np.eye(2)), "mean1 contains 1 NaN"),
         (([0.0, 0.0], np.eye(2), [0.0, 0.0], [[1.0, np.inf], [np.inf, 1.0]]), "cov2 contains 2 infinite"),
         (([0.0, 0.0], np.eye(3), [0.0, 0.0], np.eye(2)), r"cov1 must have shape \(2, 2\)"),
@@ -155,3 +156,183 @@ def test_w2_is_homogeneous_at_extreme_scales(c):
     assert gaussian.w2(m1 * c, np.diag(s1) * c * c, m2 * c, np.diag(s2) * c * c) == pytest.approx(
         gaussian.w2(m1, np.diag(s1), m2, np.diag(s2)) * c, rel=1e-12)
     assert gaussian.w2([1e200], [1.0], [-1e200], [1.0]) == pytest.approx(2e200, rel=1e-15)
+
+
+
+# ---------------------------------------------------------------------------------------------
+# W2 for positive semi-definite covariances, nearly equal inputs: mpmath and nuclear-norm oracles
+# ---------------------------------------------------------------------------------------------
+
+MP_DPS = 60  # nearly equal inputs at eps = 1e-12 cancel 24 digits in the trace formula: 36 remain
+
+
+def mp_w2(m1, s1, m2, s2):
+    """W2 from the trace formula at MP_DPS digits on the exact float inputs (mpmath eigsy)."""
+    import mpmath as mp
+
+    with mp.workdps(MP_DPS):
+        a, b = mp.matrix(np.atleast_2d(s1).tolist()), mp.matrix(np.atleast_2d(s2).tolist())
+        e, q = mp.eigsy(a)
+        root = q * mp.diag([mp.sqrt(max(x, 0)) for x in e]) * q.T
+        m = root * b * root
+        e2, _ = mp.eigsy((m + m.T) / 2)
+        cross = mp.fsum(mp.sqrt(max(x, 0)) for x in e2)
+        trace = mp.fsum(a[i, i] + b[i, i] for i in range(a.rows))
+        mean = mp.fsum((mp.mpf(float(x)) - mp.mpf(float(y))) ** 2 for x, y in zip(np.atleast_1d(m1), np.atleast_1d(m2)))
+        return mp.sqrt(mean + trace - 2 * cross)
+
+
+def spd_with_condition(rng, d, cond):
+    q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    eig = np.geomspace(1.0, 1.0 / cond, d) if d > 1 else np.ones(1)
+    s = (q * eig) @ q.T
+    return 0.5 * (s + s.T)
+
+
+def perturbed(rng, s, eps):
+    """(I + eps K) S (I + eps K)^T: positive definite, relative distance ~eps from S."""
+    k = np.eye(len(s)) + eps * rng.standard_normal(s.shape)
+    out = k @ s @ k.T
+    return 0.5 * (out + out.T)
+
+
+# Bound reached (measured over d = 1..8, 3 seeds, max relative error):
+#   condition 1    .. 1e3 : <= 5e-15 at every eps in 1e-2..1e-12
+#   condition 1e6         : <= 2e-13, 4e-12 at eps = 1e-12
+#   condition 1e9         : <= 4e-12 for eps >= 1e-8, 1e-10 at eps = 1e-10, 5e-8 at 1e-12
+#   condition 1e12        : ~1e-9 for eps >= 1e-6, 1e-5 below
+# Why: eigh resolves an eigenvalue ~1e-12 only to ~1e-16 absolute (1e-4 relative), and where the
+# perturbation is as small as that absolute error, the terms of the small-eigenvalue directions
+# (whose weights are ~1 / lambda) inherit it. Those corners are asserted at the measured bound.
+def w2_rtol(cond, eps):
+    if cond <= 1e6:
+        return 1e-10
+    if cond <= 1e9:
+        return 1e-10 if eps >= 1e-8 else 1e-6
+    return 1e-8 if eps >= 1e-6 else 1e-3
+
+
+W2_CASES = [
+    (d, cond, eps)
+    for d in (1, 2, 5, 8)
+    for cond in (1.0, 1e3, 1e6, 1e9, 1e12)
+    for eps in (1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
+]
+
+
+@pytest.mark.parametrize("d,cond,eps", W2_CASES)
+def test_w2_nearly_equal_against_mpmath(d, cond, eps):
+    rng = np.random.default_rng(int(d * 1000 + math.log10(cond) * 10 - math.log10(eps)))
+    s1 = spd_with_condition(rng, d, cond)
+    s2 = perturbed(rng, s1, eps)
+    m1 = rng.standard_normal(d)
+    for m2 in (m1, m1 + eps * rng.standard_normal(d)):
+        ref = mp_w2(m1, s1, m2, s2)
+        got = gaussian.w2(m1, s1, m2, s2)
+        assert abs(got - ref) <= w2_rtol(cond, eps) * ref, (got, float(ref))
+        assert gaussian.w2(m2, s2, m1, s1) == pytest.approx(got, rel=1e-12)
+    # diagonal covariances: the O(d) path
+    v1 = np.diag(s1).copy()
+    v2 = v1 * (1 + eps * rng.standard_normal(d))
+    ref = mp_w2(m1, np.diag(v1), m1, np.diag(v2))
+    assert abs(gaussian.w2(m1, v1, m1, v2) - ref) <= 1e-13 * ref
+
+
+def test_w2_nearly_equal_in_fifty_dimensions_against_mpmath():
+    rng = np.random.default_rng(50)
+    s1 = spd_with_condition(rng, 50, 1e4)
+    for eps in (1e-3, 1e-9):
+        s2 = perturbed(rng, s1, eps)
+        ref = mp_w2(np.zeros(50), s1, np.zeros(50), s2)
+        assert abs(gaussian.w2(np.zeros(50), s1, np.zeros(50), s2) - ref) <= 1e-10 * ref
+
+
+def test_w2_issue_cases_isotropic_scaling():
+    # KL/W2 issue cases: N(0, I) vs N(0, (1 + eps) I) in d = 50; W2 = sqrt(d) (sqrt(1 + eps) - 1)
+    import mpmath as mp
+
+    d = 50
+    for eps in (1e-6, 1e-8, 1e-12):
+        s2 = (1 + eps) * np.eye(d)
+        with mp.workdps(MP_DPS):
+            e = mp.mpf(1 + eps) - 1  # the float's own perturbation
+            ref = mp.sqrt(d) * (mp.sqrt(1 + e) - 1)
+        full = gaussian.w2(np.zeros(d), np.eye(d), np.zeros(d), s2)
+        diag = gaussian.w2(np.zeros(d), np.ones(d), np.zeros(d), np.diag(s2).copy())
+        assert abs(full - ref) <= 1e-13 * ref and abs(diag - ref) <= 1e-13 * ref
+
+
+def mp_w2_factors(m1, a, m2, b):
+    """W2 for S1 = A A^T, S2 = B B^T from the factors at MP_DPS digits: ||A||^2 + ||B||^2 - 2 ||A^T B||_*
+    (CONVENTIONS §7), independent of any square root of a rounded singular matrix."""
+    import mpmath as mp
+
+    with mp.workdps(MP_DPS):
+        am, bm = mp.matrix(a.tolist()), mp.matrix(b.tolist())
+        nuclear = mp.fsum(mp.svd_r(am.T * bm, compute_uv=False)) if a.shape[1] and b.shape[1] else 0
+        frob = mp.fsum(x * x for x in am) + mp.fsum(x * x for x in bm)
+        mean = mp.fsum((mp.mpf(float(x)) - mp.mpf(float(y))) ** 2 for x, y in zip(m1, m2))
+        return mp.sqrt(mean + frob - 2 * nuclear)
+
+
+def _rank_deficient(rng, d, r, scale=1.0):
+    a = rng.standard_normal((d, r)) * scale
+    return a, a @ a.T
+
+
+@pytest.mark.parametrize("d,r1,r2", [(1, 0, 1), (3, 1, 2), (5, 2, 2), (8, 3, 8), (8, 8, 3), (20, 4, 7), (50, 10, 10)])
+def test_w2_positive_semidefinite_against_nuclear_norm(d, r1, r2):
+    # CONVENTIONS §7: tr (S1^1/2 S2 S1^1/2)^1/2 = ||A^T B||_* for S1 = A A^T, S2 = B B^T
+    rng = np.random.default_rng(d * 100 + r1 * 10 + r2)
+    a, s1 = _rank_deficient(rng, d, r1)
+    b, s2 = _rank_deficient(rng, d, r2, scale=1.5)
+    m1, m2 = rng.standard_normal(d), rng.standard_normal(d)
+    nuclear = np.linalg.svd(a.T @ b, compute_uv=False).sum() if r1 and r2 else 0.0
+    expected = math.sqrt(np.sum((m1 - m2) ** 2) + np.sum(a * a) + np.sum(b * b) - 2 * nuclear)
+    got = gaussian.w2(m1, s1, m2, s2)
+    assert got == pytest.approx(expected, rel=1e-10)
+    assert gaussian.w2(m2, s2, m1, s1) == pytest.approx(expected, rel=1e-10)
+    if d <= 8:
+        assert abs(got - mp_w2_factors(m1, a, m2, b)) <= 1e-10 * got
+    # identical singular inputs: exactly 0
+    assert gaussian.w2(m1, s1, m1, s1.copy()) == 0.0
+    # a zero covariance is a point mass: W2 = sqrt(|m1 - m2|^2 + tr S2)
+    zero = np.zeros((d, d))
+    assert gaussian.w2(m1, zero, m2, s2) == pytest.approx(math.sqrt(np.sum((m1 - m2) ** 2) + np.trace(s2)), rel=1e-12)
+
+
+def test_w2_singular_sample_covariance_fewer_samples_than_dimensions():
+    # FID-like: n = 10 samples in d = 30, ddof = 1 covariance of rank 9; nuclear-norm oracle
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((10, 30)), rng.standard_normal((12, 30)) + 0.1
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    a, b = xc.T / math.sqrt(9), yc.T / math.sqrt(11)
+    s1, s2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    assert np.linalg.eigvalsh(s1).min() < 0  # rounding noise where the exact eigenvalue is 0
+    nuclear = np.linalg.svd(a.T @ b, compute_uv=False).sum()
+    diff = x.mean(0) - y.mean(0)
+    expected = math.sqrt(diff @ diff + np.sum(a * a) + np.sum(b * b) - 2 * nuclear)
+    assert gaussian.w2(x.mean(0), s1, y.mean(0), s2) == pytest.approx(expected, rel=1e-10)
+    assert gaussian.w2(x.mean(0), s1, x.mean(0), s1) == 0.0
+
+
+def test_w2_nearly_equal_singular_absolute_accuracy():
+    # both singular: the Procrustes route, accurate to ~1e-16 ||S||^1/2 absolute (documented)
+    rng = np.random.default_rng(5)
+    a, s1 = _rank_deficient(rng, 6, 3)
+    for eps in (1e-4, 1e-8, 1e-12):
+        b = a + eps * rng.standard_normal(a.shape)
+        s2 = b @ b.T
+        ref = mp_w2_factors(np.zeros(6), a, np.zeros(6), b)
+        assert abs(gaussian.w2(np.zeros(6), s1, np.zeros(6), s2) - ref) <= 1e-14 * math.sqrt(np.abs(s1).max())
+
+
+def test_w2_psd_diagonal_and_bad_semidefinite_input():
+    assert gaussian.w2([0.0, 0.0], [0.0, 4.0], [0.0, 0.0], [1.0, 0.0]) == pytest.approx(math.sqrt(5.0), rel=1e-15)
+    assert gaussian.w2([0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]) == 0.0
+    with pytest.raises(ValueError, match="cov2 is not positive semi-definite"):
+        gaussian.w2([0.0, 0.0], np.eye(2), [0.0, 0.0], [[1.0, 0.0], [0.0, -1e-3]])
+    with pytest.raises(ValueError, match="cov1 is not positive semi-definite"):
+        gaussian.w2([0.0], [-1e-300], [0.0], [1.0])
+    # rounding-level negative eigenvalues are accepted as 0
+    assert gaussian.w2([0.0, 0.0], [[1.0, 0.0], [0.0, -1e-17]], [0.0, 0.0], np.eye(2)) == pytest.approx(1.0, rel=1e-12)

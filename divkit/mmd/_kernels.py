@@ -133,8 +133,24 @@ def _gemm_block(X, Y, i0, bi, j0, bj, gbuf):
     np.dot(np.ascontiguousarray(X[i0:i0 + bi]), np.ascontiguousarray(Y[j0:j0 + bj]).T, block)
 
 
+#: a GEMM squared distance ||x||^2 + ||y||^2 - 2 x.y below NEAR_RATIO (||x||^2 + ||y||^2) has
+#: lost more than 10 bits to cancellation (its error is ~4 * 2^-53 (||x||^2 + ||y||^2)): such
+#: pairs (identical points, duplicates, near neighbours) are recomputed from their differences,
+#: so identical points are exactly at distance 0 and the rest keep <= 2^-40 relative error.
+NEAR_RATIO = 2.0 ** -10
+
+
+@njit(cache=True, inline="always")
+def _direct_sqdist(X, Y, i, j):
+    acc = 0.0
+    for k in range(X.shape[1]):
+        t = X[i, k] - Y[j, k]
+        acc += t * t
+    return acc
+
+
 @njit(cache=True, fastmath=_EXACT)
-def _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row):
+def _base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row):
     """row[j] = base(x_{i0+i}, y_{j0+j}) for j < bj: from the GEMM block (squared distances
     as ||x||^2 + ||y||^2 - 2 x.y clipped at 0, exact 0 on the diagonal of a symmetric
     problem) or from explicit differences (Yt = Y transposed, contiguous per coordinate)."""
@@ -144,8 +160,11 @@ def _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm
             nxi = nx[i0 + i]
             nyb = ny[j0:j0 + bj]
             for j in range(bj):
-                v = nxi + nyb[j] - 2.0 * g[j]
-                row[j] = v if v > 0.0 else 0.0
+                scale = nxi + nyb[j]
+                v = scale - 2.0 * g[j]
+                if v <= NEAR_RATIO * scale:
+                    v = _direct_sqdist(X, Y, i0 + i, j0 + j)
+                row[j] = v
             if symmetric and i0 == j0 and i < bj:
                 row[i] = 0.0
         else:
@@ -170,14 +189,18 @@ def _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm
 
 
 @njit(cache=True, fastmath=_EXACT)
-def _gaussian_row_from_gemm(gbuf, nx, ny, i0, i, j0, bj, symmetric, s, w, krow):
-    """The common case fused: krow[j] = w exp(-s d2_ij) straight from the GEMM block."""
+def _gaussian_row_from_gemm(X, Y, gbuf, nx, ny, i0, i, j0, bj, symmetric, s, w, krow):
+    """The common case fused: krow[j] = w exp(-s d2_ij) straight from the GEMM block (near
+    pairs recomputed from their differences, see NEAR_RATIO)."""
     g = gbuf[i * bj:(i + 1) * bj]
     nxi = nx[i0 + i]
     nyb = ny[j0:j0 + bj]
     for j in range(bj):
-        d2 = nxi + nyb[j] - 2.0 * g[j]
-        krow[j] = w * _exp_nonpositive(-(s * d2) if d2 > 0.0 else 0.0)
+        scale = nxi + nyb[j]
+        d2 = scale - 2.0 * g[j]
+        if d2 <= NEAR_RATIO * scale:
+            d2 = _direct_sqdist(X, Y, i0 + i, j0 + j)
+        krow[j] = w * _exp_nonpositive(-(s * d2) if d2 > 0.0 else 0.0)  # no inf * 0
     if symmetric and i0 == j0 and i < bj:
         krow[i] = w  # exact zero distance on the diagonal
 
@@ -208,10 +231,12 @@ def _block(p, nbj, n, m):
 
 @njit(cache=True)
 def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
-                      weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks):
-    """Blocks ``chunk, chunk + n_chunks, ...`` of sum_ij a_i b_j k(x_i, y_j); ``symmetric``
-    means Y is X and only blocks on or above the diagonal are evaluated. Rows of a block are
-    finished one at a time (base, kernel, sum) while they sit in L1."""
+                      weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks, block_sums):
+    """Blocks ``chunk, chunk + n_chunks, ...`` of sum_ij a_i b_j k(x_i, y_j), each block's sum
+    written to ``block_sums[p]`` (the caller adds them in block order, so the result does not
+    depend on how blocks were spread over threads); ``symmetric`` means Y is X and only blocks
+    on or above the diagonal are evaluated. Rows of a block are finished one at a time (base,
+    kernel, sum) while they sit in L1."""
     n = X.shape[0]
     m = Y.shape[0]
     nbi = (n + BLOCK - 1) // BLOCK
@@ -221,7 +246,6 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
     krow = np.empty(BLOCK)
     fused = (use_gemm and base_kind == BASE_SQDIST and code == GAUSSIAN
              and inv_scales.shape[0] == 1)
-    acc = 0.0
     for p in range(chunk, nbi * nbj, n_chunks):
         bi_idx, bj_idx, i0, j0, bi, bj = _block(p, nbj, n, m)
         if symmetric and bj_idx < bi_idx:
@@ -231,30 +255,51 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
         s = 0.0
         for i in range(bi):
             if fused:
-                _gaussian_row_from_gemm(gbuf, nx, ny, i0, i, j0, bj, symmetric, inv_scales[0],
-                                        weights[0], krow)
+                _gaussian_row_from_gemm(X, Y, gbuf, nx, ny, i0, i, j0, bj, symmetric,
+                                        inv_scales[0], weights[0], krow)
             else:
-                _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm,
+                _base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm,
                           row)
                 _apply_kernel(row, krow, bj, code, inv_scales, weights, gamma, coef0, degree)
             r = _row_sum(krow, bj, b, j0, weighted)
             s += a[i0 + i] * r if weighted else r
         if symmetric and bj_idx > bi_idx:
             s *= 2.0  # the mirrored block below the diagonal
-        acc += s
-    return acc
+        block_sums[p] = s
+
+
+@njit(cache=True)
+def _ordered_sum(block_sums):
+    total = 0.0
+    for p in range(block_sums.shape[0]):
+        total += block_sums[p]
+    return total
+
+
+@njit(cache=True)
+def _kernel_sum_serial(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
+                       weights, gamma, coef0, degree, a, b, weighted):
+    """sum_ij a_i b_j k(x_i, y_j) on one thread (same block sums, same order as the parallel
+    version: bitwise the same result)."""
+    n_blocks = ((X.shape[0] + BLOCK - 1) // BLOCK) * ((Y.shape[0] + BLOCK - 1) // BLOCK)
+    block_sums = np.zeros(n_blocks)
+    _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
+                      weights, gamma, coef0, degree, a, b, weighted, 0, 1, block_sums)
+    return _ordered_sum(block_sums)
 
 
 @njit(cache=True, parallel=True)
 def _kernel_sum(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
                 gamma, coef0, degree, a, b, weighted, n_chunks):
-    """sum_ij a_i b_j k(x_i, y_j) without storing the matrix, blocks spread over threads."""
-    partial = np.zeros(n_chunks)
+    """sum_ij a_i b_j k(x_i, y_j) without storing the matrix, blocks spread over threads; the
+    per-block sums are added in block order (fixed-size blocks: thread-count independent)."""
+    n_blocks = ((X.shape[0] + BLOCK - 1) // BLOCK) * ((Y.shape[0] + BLOCK - 1) // BLOCK)
+    block_sums = np.zeros(n_blocks)
     for chunk in prange(n_chunks):
-        partial[chunk] = _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm,
-                                           code, inv_scales, weights, gamma, coef0, degree, a, b,
-                                           weighted, chunk, n_chunks)
-    return partial.sum()
+        _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
+                          weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks,
+                          block_sums)
+    return _ordered_sum(block_sums)
 
 
 @njit(cache=True)
@@ -275,7 +320,8 @@ def _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code,
         if use_gemm:
             _gemm_block(X, Y, i0, bi, j0, bj, gbuf)
         for i in range(bi):
-            _base_row(X, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row)
+            _base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm,
+                      row)
             krow = out[i0 + i, j0:j0 + bj]
             _apply_kernel(row, krow, bj, code, inv_scales, weights, gamma, coef0, degree)
             if symmetric and bj_idx > bi_idx:

@@ -343,7 +343,7 @@ def kernel_sum(spec: KernelSpec, X, Y=None, a=None, b=None) -> float:
             a if weighted else ones, b if weighted else ones, weighted)
     n_threads = _threads_for(prep.X.shape[0] * prep.Y.shape[0])
     if n_threads == 1:
-        return float(_k._kernel_sum_chunk(*args, 0, 1))
+        return float(_k._kernel_sum_serial(*args))
     return float(_k._kernel_sum(*args, n_threads))
 
 
