@@ -165,9 +165,12 @@ def _as_clouds(X, name: str, d_ref=None):
 
 def _as_histograms(X, name: str, n_bins=None):
     if isinstance(X, (list, tuple)):
+        if any(np.ndim(h) != 1 for h in X):
+            raise ValueError(f"{name} must be a 2-D array of histograms (one per row) or a list "
+                             "of 1-D histograms: this metric compares histograms")
         sizes = [np.size(h) for h in X]
         for k, s in enumerate(sizes):
-            if np.ndim(X[k]) != 1 or s != sizes[0]:
+            if s != sizes[0]:
                 raise ValueError(f"{name}[{k}] has shape {np.shape(X[k])} but {name}[0] has "
                                  f"shape {np.shape(X[0])}: histograms must share one support")
     arr = np.asarray(X)
