@@ -26,4 +26,4 @@ def dask_dispatch(name: str, arguments: dict):
     return getattr(mmd, name)(**arguments)
 
 
-__all__ = ["is_dask_array", "dask_dispatch"]
+__all__ = ["dask_dispatch", "is_dask_array"]

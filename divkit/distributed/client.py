@@ -77,4 +77,4 @@ def run_blocks(client, compute, problem, blocks, on_done) -> None:
             fut.cancel()
 
 
-__all__ = ["resolve_client", "worker_memory", "run_blocks"]
+__all__ = ["resolve_client", "run_blocks", "worker_memory"]

@@ -237,8 +237,9 @@ def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", kernel
     b = _weights(y_weights, m, "y_weights")
     if (a is not None or b is not None) and estimator != "biased":
         raise ValueError("x_weights / y_weights are supported by estimator='biased' only")
-    options = dict(kernel_weights=kernel_weights, gamma=gamma, coef0=coef0, degree=degree,
-                   median_max_points=median_max_points, median_seed=median_seed)
+    options = {"kernel_weights": kernel_weights, "gamma": gamma, "coef0": coef0,
+               "degree": degree, "median_max_points": median_max_points,
+               "median_seed": median_seed}
     spec, scale, value_scale = _resolve(kernel, bandwidth, X, Y, extremes, options)
     if estimator == "linear":
         return check_representable(value_scale * float(np.mean(_linear_terms(spec, scale, X, Y))))
@@ -353,8 +354,9 @@ def mmd_test(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", me
     X, Y, extremes = _samples(x, y)
     n, m = X.shape[0], Y.shape[0]
     _check_sizes(estimator, n, m)
-    options = dict(kernel_weights=kernel_weights, gamma=gamma, coef0=coef0, degree=degree,
-                   median_max_points=median_max_points, median_seed=median_seed)
+    options = {"kernel_weights": kernel_weights, "gamma": gamma, "coef0": coef0,
+               "degree": degree, "median_max_points": median_max_points,
+               "median_seed": median_seed}
     spec, scale, value_scale = _resolve(kernel, bandwidth, X, Y, extremes, options)
     bandwidth_used = spec.bandwidth_used if scale == 1.0 else \
         _rescaled_bandwidth(spec, scale)
@@ -456,4 +458,4 @@ def _compute_with_progress(tasks, progress):
     return client.gather(futures)
 
 
-__all__ = ["mmd2", "energy_distance", "mmd_test", "TILE_ROWS"]
+__all__ = ["TILE_ROWS", "energy_distance", "mmd2", "mmd_test"]

@@ -14,8 +14,15 @@ from divkit.pairwise.api import (
     pairwise,
 )
 
-__all__ = ["pairwise", "PairwiseResult", "PairwiseError", "PairFailure", "WorkEstimate",
-           "BACKENDS", "metric_names"]
+__all__ = [
+    "BACKENDS",
+    "PairFailure",
+    "PairwiseError",
+    "PairwiseResult",
+    "WorkEstimate",
+    "metric_names",
+    "pairwise",
+]
 
 
 # ``divkit.pairwise`` names both this subpackage and the function. Importing a submodule

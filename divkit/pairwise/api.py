@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from divkit._validation import as_float_array, as_points, as_weights, check_int, power_of_two_scale
+from divkit._validation import (
+    as_float_array,
+    as_points,
+    as_weights,
+    check_int,
+    power_of_two_scale,
+)
 from divkit.pairwise._checkpoint import Checkpoint, fingerprint
 from divkit.pairwise._metrics import (
     STATUS_FAILED,
@@ -40,7 +46,7 @@ class PairwiseError(RuntimeError):
     every failed entry and ``result.failures`` lists all of them.
     """
 
-    def __init__(self, message: str, result: "PairwiseResult"):
+    def __init__(self, message: str, result: PairwiseResult):
         super().__init__(message)
         self.result = result
 
@@ -140,9 +146,7 @@ def _first_bad_row(arr: np.ndarray):
 
 def _as_clouds(X, name: str, d_ref=None):
     """A list of float64 (n_k, d) clouds of one dimension; errors name the offending index."""
-    if isinstance(X, np.ndarray) and X.ndim == 3:
-        items = list(X)
-    elif isinstance(X, (list, tuple)):
+    if isinstance(X, np.ndarray) and X.ndim == 3 or isinstance(X, (list, tuple)):
         items = list(X)
     else:
         raise TypeError(
@@ -602,4 +606,4 @@ def _run_process_pool(problem, todo, n_jobs, on_done) -> None:
             on_done(futures[fut], fut.result())
 
 
-__all__ = ["pairwise", "PairwiseResult", "PairwiseError", "PairFailure", "WorkEstimate"]
+__all__ = ["PairFailure", "PairwiseError", "PairwiseResult", "WorkEstimate", "pairwise"]
