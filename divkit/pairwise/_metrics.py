@@ -96,6 +96,7 @@ def _wasserstein_block(problem: PairwiseProblem, I, J):
     so that the failing pairs are identified (the others keep their certified values).
     """
     from divkit import OptimalityError, cost_matrix, emd_batch
+    from divkit.pairwise._costs import euclidean_cost_batch
 
     opts = problem.options
     p = opts["p"]
@@ -131,9 +132,13 @@ def _wasserstein_block(problem: PairwiseProblem, I, J):
         else:
             A = np.stack([problem.left_weights[I[t]] for t in ts])
             B = np.stack([problem.right_weights[J[t]] for t in ts])
-            C = np.stack([
-                cost_matrix(problem.left[I[t]], problem.right[J[t]], opts["ground_metric"],
-                            opts["minkowski_p"]) for t in ts])
+            if opts["ground_metric"] == "euclidean":
+                C = euclidean_cost_batch(np.stack([problem.left[I[t]] for t in ts]),
+                                         np.stack([problem.right[J[t]] for t in ts]))
+            else:
+                C = np.stack([
+                    cost_matrix(problem.left[I[t]], problem.right[J[t]], opts["ground_metric"],
+                                opts["minkowski_p"]) for t in ts])
             if p != 1.0:
                 np.power(C, p, out=C)
         try:
