@@ -218,7 +218,7 @@ def main():
     args = ap.parse_args()
     if args.quick:
         cases = [("clouds", 100, 50, 2), ("clouds", 60, 50, 16), ("histograms", 100, 0, 0)]
-        mmd_sizes = [(8000, True)]
+        mmd_sizes = [(8000, True), (30000, True)]
         repeats = 3
     else:
         cases = [("clouds", 100, 50, 2), ("clouds", 300, 100, 2), ("clouds", 100, 500, 16),
@@ -239,7 +239,7 @@ def main():
                             "pot/divkit", "pemd/divkit_cpu", "maxdiff_pemd", "maxdiff_pot",
                             "same_bits_t1_t2"],
                     title="exact W_1 pairwise (ratios > 1: divkit faster; machine shared/loaded)")
-        rows2 = part2(mmd_sizes, repeats, client, chunk=4000 if args.quick else 20000)
+        rows2 = part2(mmd_sizes, repeats, client, chunk=10000 if args.quick else 20000)
         print_table(rows2, ["n", "chunk", "in_memory_s", "dask_threads_s", "dask_cluster_s",
                             "threads/in_memory", "cluster/in_memory", "absdiff"],
                     title="MMD^2 on dask arrays over the in-memory function (< 1.5 is the goal)")
