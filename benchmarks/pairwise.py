@@ -14,7 +14,8 @@ same divkit call on a dask LocalCluster with 2 worker processes.
 
 Part 2, MMD^2 (Gaussian kernel, unbiased) on dask arrays against the in-memory function on the
 same machine: ``divkit.mmd2(dask_x, dask_y)`` with the threaded dask scheduler and on the
-LocalCluster, over ``divkit.mmd2(x, y)`` (``--quick``: n = m = 8000, d = 8; full: up to
+LocalCluster, over ``divkit.mmd2(x, y)`` (``--quick``: n = m = 8000 and 30000, d = 8,
+chunks of 10000 rows; full: up to
 n = 1e6 rows on dask, the in-memory function at the largest size where it runs).
 
 Usage: ``python benchmarks/pairwise.py [--quick]``. Writes benchmarks/results/pairwise.json
@@ -35,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import RESULTS_DIR, print_table, write_json  # noqa: E402
+from _harness import RESULTS_DIR, print_table, write_json
 
 
 def timed(fn):
@@ -140,9 +141,9 @@ def part1(cases, repeats, client):
         data, support = make_case(kind, N, n, d, rng)
         cands = {}
         for t in (1, 2):
-            cands[f"divkit_t{t}"] = (lambda t=t: divkit_matrix(data, support, t))
-            cands[f"pemd_t{t}"] = (lambda t=t: pemd_matrix(data, support, t))
-            cands[f"pot_t{t}"] = (lambda t=t: pot_loop(data, support, t))
+            cands[f"divkit_t{t}"] = (lambda t=t, data=data, support=support: divkit_matrix(data, support, t))
+            cands[f"pemd_t{t}"] = (lambda t=t, data=data, support=support: pemd_matrix(data, support, t))
+            cands[f"pot_t{t}"] = (lambda t=t, data=data, support=support: pot_loop(data, support, t))
         rec = interleave(cands, repeats)
         ref = rec["divkit_t1"]["value"]
         scale = max(np.abs(ref).max(), 1e-300)
@@ -161,7 +162,7 @@ def part1(cases, repeats, client):
             rows.append(row)
         if client is not None:
             kw = {} if support is None else {"support": support}
-            w, _, D = timed(lambda: divkit.pairwise(data, client=client, **kw).matrix)
+            w, _, D = timed(lambda data=data, kw=kw: divkit.pairwise(data, client=client, **kw).matrix)
             rows.append({"case": label, "threads": "dask 2w", "divkit_s": w,
                          "same_bits_t1_t2": bool(np.array_equal(D, ref))})
     return rows
@@ -186,15 +187,15 @@ def part2(sizes, repeats, client, chunk):
         X = da.from_array(x, chunks=(chunk, 8))
         Y = da.from_array(y, chunks=(chunk, 8))
 
-        def dask_threads():
+        def dask_threads(X=X, Y=Y):
             with dask.config.set(scheduler="threads"):
                 return divkit.mmd2(X, Y, bandwidth=3.0)
 
         cands = {"dask_threads": dask_threads}
         if client is not None:
-            cands["dask_cluster"] = lambda: divkit.mmd2(X, Y, bandwidth=3.0)
+            cands["dask_cluster"] = lambda X=X, Y=Y: divkit.mmd2(X, Y, bandwidth=3.0)
         if in_memory:
-            cands["in_memory"] = lambda: divkit.mmd2(x, y, bandwidth=3.0)
+            cands["in_memory"] = lambda x=x, y=y: divkit.mmd2(x, y, bandwidth=3.0)
         rec = interleave(cands, repeats if in_memory else 1)
         row = {"n": n, "chunk": chunk,
                "dask_threads_s": statistics.median(rec["dask_threads"]["wall"])}
