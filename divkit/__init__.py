@@ -56,6 +56,10 @@ _EXPORTS = {
     "energy_distance": "divkit.mmd",
     "MMDTestResult": "divkit.mmd",
     "median_bandwidth": "divkit.mmd",
+    # matrices over many distributions (local cores or a dask cluster)
+    "pairwise": "divkit.pairwise",
+    "PairwiseResult": "divkit.pairwise",
+    "PairwiseError": "divkit.pairwise",
 }
 
 # subpackages reachable as attributes (divkit.torch is imported explicitly by its users)

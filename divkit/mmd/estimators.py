@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from divkit._validation import SUM_ATOL, as_weights, power_of_two_scale
+from divkit.distributed import dask_dispatch, is_dask_array
 from divkit.mmd.kernels import (
     MEDIAN_MAX_POINTS,
     KernelSpec,
@@ -186,6 +187,8 @@ def mmd2(
     >>> mmd2(x, y, estimator="biased") > mmd2(x, y, estimator="unbiased")
     True
     """
+    if is_dask_array(x) or is_dask_array(y):  # chunked samples: kernel sums block by block
+        return dask_dispatch("mmd2", locals())
     X, Y = _as_sample_pair(x, y)
     estimator = _check_estimator(estimator)
     _check_sizes(estimator, X.shape[0], Y.shape[0])
@@ -241,6 +244,8 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
     >>> energy_distance([0.0, 1.0], [0.0, 2.0])  # 2*1 - 0.5 - 1
     0.5
     """
+    if is_dask_array(x) or is_dask_array(y):  # chunked samples: kernel sums block by block
+        return dask_dispatch("energy_distance", locals())
     X, Y = _as_sample_pair(x, y)
     a = _probability_weights(x_weights, X.shape[0], "x_weights")
     b = _probability_weights(y_weights, Y.shape[0], "y_weights")

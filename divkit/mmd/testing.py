@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from divkit._validation import as_seed_generator, check_int
+from divkit.distributed import dask_dispatch, is_dask_array
 from divkit.mmd.estimators import _check_estimator, _check_sizes, _linear_terms, check_representable
 from divkit.mmd.kernels import MEDIAN_MAX_POINTS, _as_sample_pair, kernel_matrix, resolve_kernel_rescaled
 
@@ -205,6 +206,8 @@ def mmd_test(
     >>> mmd_test(x, y, estimator="linear").p_value < 0.01
     True
     """
+    if is_dask_array(x) or is_dask_array(y):  # chunked samples: no pooled kernel matrix
+        return dask_dispatch("mmd_test", locals())
     X, Y = _as_sample_pair(x, y)
     estimator = _check_estimator(estimator)
     if method is None:
