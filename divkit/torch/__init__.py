@@ -29,6 +29,7 @@ from ._training import default_critic
 from .critics import CriticResult, c_transform_refinement, critic_wasserstein
 from .variational import VariationalResult, variational_f_divergence
 from .losses import KERNELS, MMD_ESTIMATORS, exact_ot_cost, mmd2, wasserstein
+from .generative import KIDResult, frechet_distance, kid
 
 
 
@@ -50,4 +51,7 @@ __all__ = [
     "wasserstein",
     "VariationalResult",
     "variational_f_divergence",
+    "frechet_distance",
+    "kid",
+    "KIDResult",
 ]
