@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
 from ._conjugates import F_DIVERGENCES, Interval, TorchFDivergence, get_f_divergence, wright_omega
 from ._training import default_critic
 from .critics import CriticResult, c_transform_refinement, critic_wasserstein, gradient_penalty, wgan_critic_loss
-from .variational import VariationalResult, variational_f_divergence
+from .variational import VariationalResult, fgan_losses, variational_f_divergence
 from .losses import KERNELS, MMD_ESTIMATORS, exact_ot_cost, mmd2, wasserstein
 from .generative import KIDResult, frechet_distance, kid
 
@@ -53,6 +53,7 @@ __all__ = [
     "wasserstein",
     "VariationalResult",
     "variational_f_divergence",
+    "fgan_losses",
     "frechet_distance",
     "kid",
     "KIDResult",
