@@ -253,4 +253,4 @@ def kid(
     return KIDResult(float(values.mean()), float(values.std()), values, idx_x, idx_y)
 
 
-__all__ = ["frechet_distance", "frechet_distance_from_moments", "feature_moments", "kid", "KIDResult"]
+__all__ = ["KIDResult", "feature_moments", "frechet_distance", "frechet_distance_from_moments", "kid"]

@@ -25,7 +25,7 @@ from torch import nn
 
 import divkit.torch as dt
 
-N_STEPS = int(os.environ.get("DIVKIT_EXAMPLE_STEPS", 1200))  # generator updates
+N_STEPS = int(os.environ.get("DIVKIT_EXAMPLE_STEPS", "1200"))  # generator updates
 CRITIC_STEPS = 5  # critic updates per generator update (the WGAN-GP recipe)
 BATCH = 128
 EVAL_EVERY = 60

@@ -165,7 +165,7 @@ def test_kid_full_subset_is_unbiased_mmd2_naive():
     # one subset holding every row: the U-statistic does not depend on the order of the rows
     rng = np.random.default_rng(7)
     x, y = rng.normal(size=(30, 5)), rng.normal(size=(30, 5)) + 0.2
-    k = lambda a, b: (a @ b / 5 + 1.0) ** 3  # noqa: E731
+    k = lambda a, b: (a @ b / 5 + 1.0) ** 3
     n = 30
     sxx = sum(k(x[i], x[j]) for i in range(n) for j in range(n) if i != j)
     syy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j)

@@ -24,37 +24,46 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "divkit.torch requires PyTorch, which is not installed: pip install divkit[torch]"
     ) from exc
 
-from ._conjugates import F_DIVERGENCES, Interval, TorchFDivergence, get_f_divergence, wright_omega
+from ._conjugates import (
+    F_DIVERGENCES,
+    Interval,
+    TorchFDivergence,
+    get_f_divergence,
+    wright_omega,
+)
 from ._training import default_critic
-from .critics import CriticResult, c_transform_refinement, critic_wasserstein, gradient_penalty, wgan_critic_loss
-from .variational import VariationalResult, fgan_losses, variational_f_divergence
-from .losses import KERNELS, MMD_ESTIMATORS, exact_ot_cost, mmd2, wasserstein
+from .critics import (
+    CriticResult,
+    c_transform_refinement,
+    critic_wasserstein,
+    gradient_penalty,
+    wgan_critic_loss,
+)
 from .generative import KIDResult, frechet_distance, kid
-
-
-
+from .losses import KERNELS, MMD_ESTIMATORS, exact_ot_cost, mmd2, wasserstein
+from .variational import VariationalResult, fgan_losses, variational_f_divergence
 
 __all__ = [
     "F_DIVERGENCES",
-    "Interval",
-    "TorchFDivergence",
-    "get_f_divergence",
-    "wright_omega",
-    "CriticResult",
-    "critic_wasserstein",
-    "gradient_penalty",
-    "wgan_critic_loss",
-    "default_critic",
-    "c_transform_refinement",
     "KERNELS",
     "MMD_ESTIMATORS",
-    "exact_ot_cost",
-    "mmd2",
-    "wasserstein",
+    "CriticResult",
+    "Interval",
+    "KIDResult",
+    "TorchFDivergence",
     "VariationalResult",
-    "variational_f_divergence",
+    "c_transform_refinement",
+    "critic_wasserstein",
+    "default_critic",
+    "exact_ot_cost",
     "fgan_losses",
     "frechet_distance",
+    "get_f_divergence",
+    "gradient_penalty",
     "kid",
-    "KIDResult",
+    "mmd2",
+    "variational_f_divergence",
+    "wasserstein",
+    "wgan_critic_loss",
+    "wright_omega",
 ]

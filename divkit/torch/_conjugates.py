@@ -25,12 +25,11 @@ the linear terms change f and f* but not ``D_f`` between probability measures.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ._checks import check_real
 
@@ -362,7 +361,7 @@ def _js():
 def _weighted_js(pi: float = 0.5):
     pi = check_real(pi, "pi", low=0.0, high=1.0, low_open=True, high_open=True)
     rho = 1.0 - pi
-    mix = lambda u: rho + pi * u  # noqa: E731
+    mix = lambda u: rho + pi * u
     high = -pi * math.log(pi)
 
     def h(v):
@@ -451,14 +450,14 @@ def _alpha(alpha: float = 0.5):
         domain, activation = _REAL_LINE, (lambda v: v)
         h = conjugate
         if a == 1.0:
-            v_range = lambda b: (-b, math.log(b))  # noqa: E731
+            v_range = lambda b: (-b, math.log(b))
         else:
             # a z <= log(a b) with z = log(1 + (a - 1) v)/(a - 1)
-            v_range = lambda b: (-b, min(b, math.expm1((a - 1.0) * math.log(a * b) / a) / (a - 1.0)))  # noqa: E731
+            v_range = lambda b: (-b, min(b, math.expm1((a - 1.0) * math.log(a * b) / a) / (a - 1.0)))
     else:
         slope = 1.0 / (1.0 - a)
         domain = Interval(-_INF, slope, False, a < 0)
-        activation = lambda v: slope - torch.exp(-v)  # noqa: E731
+        activation = lambda v: slope - torch.exp(-v)
 
         def h(v):
             # s = (1 - a) e^-v, z = log(s)/(a - 1) = (v - log(1 - a)) / (1 - a), f* = z relexpm1(a z)

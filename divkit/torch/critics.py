@@ -251,7 +251,7 @@ def c_transform_refinement(x, y, phi, block=C_TRANSFORM_BLOCK):
 
 #: The optimisers critic_wasserstein built for critics it was given, kept across calls (the
 #: state of Adam survives from one call to the next); dropped with the critic.
-_OWN_OPTIMIZERS: "weakref.WeakKeyDictionary[nn.Module, tuple]" = weakref.WeakKeyDictionary()
+_OWN_OPTIMIZERS: weakref.WeakKeyDictionary[nn.Module, tuple] = weakref.WeakKeyDictionary()
 
 
 def _optimizer_for(critic, params, recipe, lr, optimizer):

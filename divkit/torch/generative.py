@@ -17,7 +17,13 @@ import torch
 
 from divkit.gaussian import NULL_RTOL_PER_DIM, PSD_RTOL, W2_PD_RTOL
 
-from ._checks import as_float_tensor, check_finite, check_positive_int, check_real, check_same_device
+from ._checks import (
+    as_float_tensor,
+    check_finite,
+    check_positive_int,
+    check_real,
+    check_same_device,
+)
 
 #: Defaults of :func:`kid` (as ``divkit.kid`` and torchmetrics).
 KID_N_SUBSETS = 100
@@ -234,4 +240,4 @@ def kid(
     return KIDResult(values.mean(), values.std(correction=0), values, idx_x, idx_y)
 
 
-__all__ = ["frechet_distance", "kid", "KIDResult"]
+__all__ = ["KIDResult", "frechet_distance", "kid"]

@@ -350,7 +350,7 @@ class _ExactTransportCost(torch.autograd.Function):
         plan = result.plan
         if hasattr(plan, "toarray"):
             plan = plan.toarray()
-        as_tensor = lambda v: torch.as_tensor(np.asarray(v, dtype=np.float64)).to(C.device, C.dtype)  # noqa: E731
+        as_tensor = lambda v: torch.as_tensor(np.asarray(v, dtype=np.float64)).to(C.device, C.dtype)
         ctx.save_for_backward(as_tensor(plan), as_tensor(result.f), as_tensor(result.g))
         return C.new_tensor(float(result.cost))
 

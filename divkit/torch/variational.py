@@ -20,7 +20,14 @@ from torch import nn
 
 from ._checks import check_positive_int, check_real
 from ._conjugates import TorchFDivergence, get_f_divergence
-from ._training import DEFAULT_HIDDEN, critic_values, default_critic, make_generator, prepare_samples, sample_rows
+from ._training import (
+    DEFAULT_HIDDEN,
+    critic_values,
+    default_critic,
+    make_generator,
+    prepare_samples,
+    sample_rows,
+)
 
 
 @dataclass(frozen=True)
