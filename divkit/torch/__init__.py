@@ -10,7 +10,10 @@ synchronises with the host. It holds
   (:func:`variational_f_divergence`, f-GAN);
 * differentiable losses: :func:`mmd2` (same kernels and estimators as ``divkit.mmd2``) and the
   exact :func:`wasserstein` (forward: divkit's exact solver; backward: optimal plan and centred
-  potentials).
+  potentials);
+* training-loop pieces: :func:`gradient_penalty`, :func:`wgan_critic_loss` and
+  :func:`fgan_losses` (finite values and gradients at saturated critics);
+* evaluation metrics on the tensors' device: :func:`frechet_distance` (FID) and :func:`kid`.
 
 Core divkit never imports torch; this subpackage requires it (``pip install divkit[torch]``).
 """
