@@ -60,10 +60,16 @@ _EXPORTS = {
     "pairwise": "divkit.pairwise",
     "PairwiseResult": "divkit.pairwise",
     "PairwiseError": "divkit.pairwise",
+    # generative-model metrics on features
+    "frechet_distance": "divkit.generative",
+    "frechet_distance_from_moments": "divkit.generative",
+    "feature_moments": "divkit.generative",
+    "kid": "divkit.generative",
+    "KIDResult": "divkit.generative",
 }
 
 # subpackages reachable as attributes (divkit.torch is imported explicitly by its users)
-_SUBMODULES = {"fdivergences", "divergences", "gaussian", "ot", "mmd"}
+_SUBMODULES = {"fdivergences", "divergences", "gaussian", "ot", "mmd", "generative"}
 
 
 def __getattr__(name: str):

@@ -10,7 +10,10 @@ synchronises with the host. It holds
   (:func:`variational_f_divergence`, f-GAN);
 * differentiable losses: :func:`mmd2` (same kernels and estimators as ``divkit.mmd2``) and the
   exact :func:`wasserstein` (forward: divkit's exact solver; backward: optimal plan and centred
-  potentials).
+  potentials);
+* training-loop pieces: :func:`gradient_penalty`, :func:`wgan_critic_loss` and
+  :func:`fgan_losses` (finite values and gradients at saturated critics);
+* evaluation metrics on the tensors' device: :func:`frechet_distance` (FID) and :func:`kid`.
 
 Core divkit never imports torch; this subpackage requires it (``pip install divkit[torch]``).
 """
@@ -24,30 +27,46 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
         "divkit.torch requires PyTorch, which is not installed: pip install divkit[torch]"
     ) from exc
 
-from ._conjugates import F_DIVERGENCES, Interval, TorchFDivergence, get_f_divergence, wright_omega
+from ._conjugates import (
+    F_DIVERGENCES,
+    Interval,
+    TorchFDivergence,
+    get_f_divergence,
+    wright_omega,
+)
 from ._training import default_critic
-from .critics import CriticResult, c_transform_refinement, critic_wasserstein
-from .variational import VariationalResult, variational_f_divergence
+from .critics import (
+    CriticResult,
+    c_transform_refinement,
+    critic_wasserstein,
+    gradient_penalty,
+    wgan_critic_loss,
+)
+from .generative import KIDResult, frechet_distance, kid
 from .losses import KERNELS, MMD_ESTIMATORS, exact_ot_cost, mmd2, wasserstein
-
-
-
+from .variational import VariationalResult, fgan_losses, variational_f_divergence
 
 __all__ = [
     "F_DIVERGENCES",
-    "Interval",
-    "TorchFDivergence",
-    "get_f_divergence",
-    "wright_omega",
-    "CriticResult",
-    "critic_wasserstein",
-    "default_critic",
-    "c_transform_refinement",
     "KERNELS",
     "MMD_ESTIMATORS",
-    "exact_ot_cost",
-    "mmd2",
-    "wasserstein",
+    "CriticResult",
+    "Interval",
+    "KIDResult",
+    "TorchFDivergence",
     "VariationalResult",
+    "c_transform_refinement",
+    "critic_wasserstein",
+    "default_critic",
+    "exact_ot_cost",
+    "fgan_losses",
+    "frechet_distance",
+    "get_f_divergence",
+    "gradient_penalty",
+    "kid",
+    "mmd2",
     "variational_f_divergence",
+    "wasserstein",
+    "wgan_critic_loss",
+    "wright_omega",
 ]

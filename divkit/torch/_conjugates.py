@@ -25,11 +25,11 @@ the linear terms change f and f* but not ``D_f`` between probability measures.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ._checks import check_real
 
@@ -111,17 +111,39 @@ def wright_omega(z: torch.Tensor) -> torch.Tensor:
     return w - (w + y - z) * (w / (1.0 + w))
 
 
-def _finite_inside(domain: Interval, dtype, device):
-    """The smallest and largest finite values of ``dtype`` inside ``domain``."""
-    info = torch.finfo(dtype)
+def _log_wright_omega(z: torch.Tensor) -> torch.Tensor:
+    """``log W0(e^z)``, i.e. the ``y`` with ``y + e^y = z``; derivative ``1 / (1 + e^y)``.
+
+    Finite for every finite ``z`` (``W0(e^z)`` itself underflows for ``z < -745``)."""
+    with torch.no_grad():
+        zc = torch.clamp(z, min=1.0 + 1e-12)
+        y = torch.where(z > 1.0, torch.log(zc - torch.log(zc)), torch.clamp(z, max=1.0) - 0.5)
+        for _ in range(WRIGHT_OMEGA_ITERATIONS):
+            ey = torch.exp(y)
+            y = y - (y + ey - z) / (1.0 + ey)
+    # one Newton step with autograd: value unchanged at the root, exact derivative
+    return y - (y + torch.exp(y) - z) / (1.0 + torch.exp(y))
+
+
+_NUMPY_DTYPES = {torch.float16: np.float16, torch.bfloat16: np.float32, torch.float32: np.float32,
+                 torch.float64: np.float64}
+
+
+def _finite_inside(domain: Interval, dtype):
+    """The smallest and largest finite values of ``dtype`` inside ``domain`` (Python floats,
+    computed on the host from the dtype alone: no synchronisation with the tensor's device)."""
+    np_dtype = _NUMPY_DTYPES.get(dtype, np.float64)
+    big = float(np.finfo(np_dtype).max)
 
     def end(value, closed, toward):
         if math.isinf(value):
-            return info.max if value > 0 else info.min
-        edge = torch.tensor(value, dtype=dtype, device=device)
-        if not closed:
-            edge = torch.nextafter(edge, torch.tensor(toward, dtype=dtype, device=device))
-        return edge.item()
+            return big if value > 0 else -big
+        edge = np_dtype(value)
+        if not closed or float(edge) != value:
+            # the rounded edge may fall outside an open (or closed, inexact) end: step inside
+            while not domain.contains(float(edge)):
+                edge = np.nextafter(edge, np_dtype(toward))
+        return float(edge)
 
     return end(domain.low, domain.low_closed, _INF), end(domain.high, domain.high_closed, -_INF)
 
@@ -159,14 +181,19 @@ class TorchFDivergence:
     name: str
     params: dict
     conjugate_domain: Interval
+    f_at_zero: float
     _f: Callable = field(repr=False)
     _f_prime: Callable = field(repr=False)
     _conjugate: Callable = field(repr=False)
     _activation: Callable = field(repr=False)
+    _h: Callable = field(repr=False)
+    _v_range: Callable = field(repr=False)
 
     def f(self, u) -> torch.Tensor:
-        """The generator ``f(u)``, convex with ``f(1) = 0``; ``+inf`` for ``u < 0``."""
-        return _on_nonnegative(_as_tensor(u), self._f)
+        """The generator ``f(u)``, convex with ``f(1) = 0``; ``f(0)`` its limit; ``+inf`` for ``u < 0``."""
+        u = _as_tensor(u)
+        value = _on_nonnegative(u, self._f)
+        return torch.where(u == 0, torch.full_like(value, self.f_at_zero), value)
 
     def f_prime(self, u) -> torch.Tensor:
         """``f'(u)`` for ``u > 0`` (a subgradient where f has a kink)."""
@@ -182,7 +209,37 @@ class TorchFDivergence:
         The output is clamped strictly inside an open end of the domain (``1 - exp(-40)`` rounds
         to 1.0) and to finite values (``-exp(1000)`` overflows), as in the numpy registry."""
         out = self._activation(_as_tensor(v))
-        return out.clamp(*_finite_inside(self.conjugate_domain, out.dtype, out.device))
+        return out.clamp(*_finite_inside(self.conjugate_domain, out.dtype))
+
+    def critic_range(self, dtype) -> tuple[float, float]:
+        """Critic outputs ``(lo, hi)`` inside which ``g_f(v)``, ``f*(g_f(v))`` and their
+        derivatives stay below ``finfo(dtype).max / 2^24`` in magnitude (so batch sums of up to
+        2^24 of them are finite); :func:`fgan_losses` clamps critic outputs to it."""
+        big = float(np.finfo(_NUMPY_DTYPES.get(dtype, np.float64)).max) * 2.0**-24
+        return self._v_range(big)
+
+    def conjugate_of_activation(self, v) -> torch.Tensor:
+        """``f*(g_f(v))`` computed directly in ``v`` (never through a rounded ``g_f(v)``), with
+        ``v`` clamped to :meth:`critic_range`: finite values and gradients at every finite ``v``."""
+        v = _as_tensor(v)
+        return self._h(v.clamp(*self.critic_range(v.dtype)))
+
+    def clamped_activation(self, v) -> torch.Tensor:
+        """``g_f(v)`` with ``v`` clamped to :meth:`critic_range` (finite value and gradient)."""
+        v = _as_tensor(v)
+        return self.activation(v.clamp(*self.critic_range(v.dtype)))
+
+
+# Each entry: f, f', f*, dom f*, the activation g, and two pieces for f-GAN losses:
+#   h(v) = f*(g(v)) written directly in v (no round trip through a saturated g(v)), and
+#   v_range(B) = the critic outputs (lo, hi) within which g, h and their derivatives stay below
+#   about B in magnitude; fgan_losses clamps v to it (gradient 0 beyond, never NaN or inf).
+
+
+def _softplus(v):
+    # log(1 + e^v) to a few ulp everywhere (F.softplus returns v itself above its threshold 20,
+    # 1e-9 off there), with a finite derivative sigmoid(v)
+    return torch.logaddexp(v, torch.zeros_like(v))
 
 
 def _tv():
@@ -192,6 +249,8 @@ def _tv():
         conjugate=lambda t: t,
         domain=Interval(-0.5, 0.5, True, True),
         activation=lambda v: 0.5 * torch.tanh(v),
+        h=lambda v: 0.5 * torch.tanh(v),
+        v_range=lambda b: (-b, b),
     )
 
 
@@ -202,6 +261,8 @@ def _kl():
         conjugate=lambda t: torch.exp(t - 1.0),
         domain=_REAL_LINE,
         activation=lambda v: v,
+        h=lambda v: torch.exp(v - 1.0),
+        v_range=lambda b: (-b, 1.0 + math.log(b)),
     )
 
 
@@ -212,6 +273,8 @@ def _reverse_kl():
         conjugate=lambda t: -1.0 - torch.log(-t),
         domain=Interval(-_INF, 0.0),
         activation=lambda v: -torch.exp(-v),
+        h=lambda v: v - 1.0,  # -1 - log(exp(-v))
+        v_range=lambda b: (-math.log(b), b),
     )
 
 
@@ -222,6 +285,8 @@ def _pearson_chi2():
         conjugate=lambda t: 0.25 * t * t + t,
         domain=_REAL_LINE,
         activation=lambda v: v,
+        h=lambda v: 0.25 * v * v + v,
+        v_range=lambda b: (-math.sqrt(b), math.sqrt(b)),
     )
 
 
@@ -232,7 +297,9 @@ def _neyman_chi2():
         conjugate=lambda t: 2.0 - 2.0 * torch.sqrt(1.0 - t),
         # f*(1) = sup_u (2 - 1/u) = 2 is finite: the domain is closed at 1
         domain=Interval(-_INF, 1.0, False, True),
-        activation=lambda v: 1.0 - torch.exp(-v),
+        activation=lambda v: -torch.expm1(-v),
+        h=lambda v: 2.0 - 2.0 * torch.exp(-0.5 * v),  # sqrt(1 - g) = exp(-v/2)
+        v_range=lambda b: (-math.log(b), b),
     )
 
 
@@ -242,15 +309,17 @@ def _squared_hellinger():
         f_prime=lambda u: 1.0 - 1.0 / torch.sqrt(u),
         conjugate=lambda t: t / (1.0 - t),
         domain=Interval(-_INF, 1.0),
-        activation=lambda v: 1.0 - torch.exp(-v),
+        activation=lambda v: -torch.expm1(-v),
+        h=lambda v: torch.expm1(v),  # g / (1 - g) = (1 - e^-v) e^v
+        v_range=lambda b: (-math.log(b), math.log(b)),
     )
 
 
 def _jeffreys_conjugate(t):
-    z = 1.0 - t
-    w = wright_omega(z)
-    # 1/w = exp(w - z) since w + log w = z: stays finite (or +inf) where w underflows to 0
-    return w + torch.exp(w - z) + t - 2.0
+    # w = W0(e^(1-t)) and y = log w satisfy w + y = 1 - t, so w + 1/w + t - 2 = -1 - y + e^(-y):
+    # no cancellation between w and t for very negative t, no overflow of e^(1-t)
+    y = _log_wright_omega(1.0 - t)
+    return torch.exp(-y) - y - 1.0
 
 
 def _jeffreys():
@@ -260,88 +329,152 @@ def _jeffreys():
         conjugate=_jeffreys_conjugate,
         domain=_REAL_LINE,
         activation=lambda v: v,
+        h=_jeffreys_conjugate,
+        v_range=lambda b: (-b, 1.0 + math.log(b)),
+    )
+
+
+def _log1mexp(x):
+    """log(1 - e^x) for x <= 0 (Mächler 2012: expm1 near 0, log1p far from it)."""
+    near = x > -_LOG2
+    return torch.where(
+        near,
+        torch.log(-torch.expm1(torch.where(near, x, -torch.ones_like(x)))),
+        torch.log1p(-torch.exp(torch.where(near, -torch.ones_like(x), x))),
     )
 
 
 def _js():
+    half_log2 = 0.5 * _LOG2
     return dict(
         f=lambda u: 0.5 * (torch.xlogy(u, u) - torch.xlogy(u + 1.0, 0.5 * (u + 1.0))),
         f_prime=lambda u: 0.5 * torch.log(2.0 * u / (u + 1.0)),
-        conjugate=lambda t: -0.5 * torch.log(2.0 - torch.exp(2.0 * t)),
-        domain=Interval(-_INF, 0.5 * _LOG2),
-        activation=lambda v: 0.5 * (_LOG2 + F.logsigmoid(v)),
+        # 2 - e^(2t) = -2 expm1(2 (t - log(2)/2)): accurate up to the open end (as numpy)
+        conjugate=lambda t: -0.5 * (_LOG2 + torch.log(-torch.expm1(2.0 * (t - half_log2)))),
+        domain=Interval(-_INF, half_log2),
+        activation=lambda v: 0.5 * (_LOG2 - _softplus(-v)),
+        h=lambda v: 0.5 * (_softplus(v) - _LOG2),  # -1/2 log(2 sigmoid(-v))
+        v_range=lambda b: (-b, b),
     )
 
 
 def _weighted_js(pi: float = 0.5):
     pi = check_real(pi, "pi", low=0.0, high=1.0, low_open=True, high_open=True)
-    mix = lambda u: 1.0 - pi + pi * u  # noqa: E731
+    rho = 1.0 - pi
+    mix = lambda u: rho + pi * u
     high = -pi * math.log(pi)
+
+    def h(v):
+        # f*(high - softplus(-v)) = rho (log rho - log(1 - e^x)), x = -softplus(-v) / pi. For
+        # large v, softplus(-v) ~ e^-v underflows: log(1 - e^x) ~ log(-x) = -v - e^-v/2 - log pi
+        sp = _softplus(-v)
+        big = v > 30.0
+        tail = -v - 0.5 * torch.exp(-torch.where(big, v, torch.zeros_like(v))) - math.log(pi)
+        body = _log1mexp(-torch.where(big, torch.ones_like(sp), sp) / pi)
+        return rho * (math.log(rho) - torch.where(big, tail, body))
+
     return dict(
         f=lambda u: pi * torch.xlogy(u, u) - torch.xlogy(mix(u), mix(u)),
         f_prime=lambda u: pi * torch.log(u / mix(u)),
-        conjugate=lambda t: (1.0 - pi)
-        * (math.log(1.0 - pi) - torch.log(1.0 - pi * torch.exp(t / pi))),
+        # 1 - pi e^(t/pi) = -expm1((t - high)/pi): no cancellation near the open end (as numpy)
+        conjugate=lambda t: rho * (math.log(rho) - torch.log(-torch.expm1((t - high) / pi))),
         domain=Interval(-_INF, high),
-        activation=lambda v: high + F.logsigmoid(v),
+        activation=lambda v: high - _softplus(-v),
+        h=h,
+        v_range=lambda b: (-b, b),
         params={"pi": pi},
     )
 
 
 def _gan():
     return dict(
-        f=lambda u: torch.xlogy(u, u) - torch.xlogy(u + 1.0, u + 1.0),
+        # u log u - (u+1) log(u+1) = -(u log1p(1/u) + log1p(u)): no cancellation for large u
+        # (2e-16 relative against mpmath where the subtracted form loses 1e-10)
+        f=lambda u: -(u * torch.log1p(1.0 / u) + torch.log1p(u)),
         f_prime=lambda u: torch.log(u / (u + 1.0)),
         conjugate=lambda t: -torch.log(-torch.expm1(t)),
         domain=Interval(-_INF, 0.0),
-        activation=lambda v: F.logsigmoid(v),
+        activation=lambda v: -_softplus(-v),
+        h=_softplus,  # -log(1 - sigmoid(v))
+        v_range=lambda b: (-b, b),
     )
+
+
+def _relexpm1(x):
+    """expm1(x)/x, 1 at 0."""
+    zero = x == 0
+    safe = torch.where(zero, torch.ones_like(x), x)
+    return torch.where(zero, torch.ones_like(x), torch.expm1(safe) / safe)
+
+
+def _rellog1p(x):
+    """log1p(x)/x, 1 at 0."""
+    zero = x == 0
+    safe = torch.where(zero, torch.ones_like(x), x)
+    return torch.where(zero, torch.ones_like(x), torch.log1p(safe) / safe)
 
 
 def _alpha(alpha: float = 0.5):
     a = check_real(alpha, "alpha")
     params = {"alpha": a}
-    if a == 1.0:
-        return dict(
-            f=lambda u: torch.xlogy(u, u) - u + 1.0,
-            f_prime=lambda u: torch.log(u),
-            conjugate=lambda t: torch.expm1(t),
-            domain=_REAL_LINE,
-            activation=lambda v: v,
-            params=params,
-        )
-    if a == 0.0:
-        return dict(
-            f=lambda u: u - 1.0 - torch.log(u),
-            f_prime=lambda u: 1.0 - 1.0 / u,
-            conjugate=lambda t: -torch.log1p(-t),
-            domain=Interval(-_INF, 1.0),
-            activation=lambda v: 1.0 - torch.exp(-v),
-            params=params,
-        )
-    power = a / (a - 1.0)
+
+    def f(u):
+        # the numpy registry's forms: exact at a = 1 and a = 0, no cancellation near them
+        L = torch.log(u)
+        if a >= 0.5:
+            return (u * L * _relexpm1((a - 1.0) * L) - (u - 1.0)) / a
+        return (L * _relexpm1(a * L) - (u - 1.0)) / (a - 1.0)
+
+    def f_prime(u):
+        L = torch.log(u)
+        return L * _relexpm1((a - 1.0) * L)
 
     def conjugate(t):
-        base = 1.0 + (a - 1.0) * t
-        if a > 1.0:
-            # below t = -1/(a-1) the supremum sits at u = 0: f* = -f(0) = -1/a
-            base = torch.clamp(base, min=0.0)
-        return (base**power - 1.0) / a
+        x = (a - 1.0) * t
+        # s = 1 + (a - 1) t, written (1 - a)(1/(1 - a) - t) for a < 1: exact near the end
+        s = (1.0 - a) * (1.0 / (1.0 - a) - t) if a < 1 else 1.0 + x
+        small = torch.abs(x) < 0.5
+        if a == 1.0:
+            z = t
+        else:
+            z = torch.where(
+                small,
+                t * _rellog1p(torch.where(small, x, torch.zeros_like(x))),
+                torch.log(torch.where(small | (s <= 0), torch.ones_like(s), s)) / (a - 1.0),
+            )
+        value = z * _relexpm1(a * z)
+        # s <= 0 inside dom f* (a > 1, or a < 0 at the closed end): the supremum is -1/a
+        return torch.where(s > 0, value, torch.full_like(t, -1.0 / a if a != 0 else _INF))
 
-    if a > 1.0:
+    if a >= 1:
         domain, activation = _REAL_LINE, (lambda v: v)
+        h = conjugate
+        if a == 1.0:
+            v_range = lambda b: (-b, math.log(b))
+        else:
+            # a z <= log(a b) with z = log(1 + (a - 1) v)/(a - 1)
+            v_range = lambda b: (-b, min(b, math.expm1((a - 1.0) * math.log(a * b) / a) / (a - 1.0)))
     else:
-        high = 1.0 / (1.0 - a)
-        domain = Interval(-_INF, high, False, a < 0.0)
-        activation = lambda v: high - torch.exp(-v)  # noqa: E731
-    return dict(
-        f=lambda u: (u**a - 1.0 - a * (u - 1.0)) / (a * (a - 1.0)),
-        f_prime=lambda u: (u ** (a - 1.0) - 1.0) / (a - 1.0),
-        conjugate=conjugate,
-        domain=domain,
-        activation=activation,
-        params=params,
-    )
+        slope = 1.0 / (1.0 - a)
+        domain = Interval(-_INF, slope, False, a < 0)
+        activation = lambda v: slope - torch.exp(-v)
+
+        def h(v):
+            # s = (1 - a) e^-v, z = log(s)/(a - 1) = (v - log(1 - a)) / (1 - a), f* = z relexpm1(a z)
+            z = (v - math.log1p(-a)) / (1.0 - a)
+            return z * _relexpm1(a * z)
+
+        def v_range(b):
+            lo, hi = -math.log(b), b
+            # keep |a z| <= log(|a| b) where e^(a z) could overflow
+            if a > 0:
+                hi = min(hi, math.log(a * b) * (1.0 - a) / a + math.log1p(-a))
+            elif a < 0:
+                lo = max(lo, math.log(-a * b) * (1.0 - a) / a + math.log1p(-a))
+            return lo, hi
+
+    return dict(f=f, f_prime=f_prime, conjugate=conjugate, domain=domain, activation=activation,
+                h=h, v_range=v_range, params=params)
 
 
 #: registry name -> builder taking the entry's parameters as keywords
@@ -360,14 +493,25 @@ F_DIVERGENCES: dict[str, Callable[..., dict]] = {
 }
 
 
+def _numpy_entry(name, params):
+    from divkit.fdivergences import get_f_divergence as numpy_get
+
+    return numpy_get(name, **params)
+
+
 def get_f_divergence(name, **params) -> TorchFDivergence:
     """The torch registry entry ``name`` (same names and parameters as ``divkit.get_f_divergence``).
 
+    Names, parameters, ``dom f*`` and ``f(0)`` are read from the numpy registry (one
+    description); the torch formulas are the numpy registry's numerically careful forms.
+
     Parameters
     ----------
-    name : str or TorchFDivergence
+    name : str, TorchFDivergence or divkit.FDivergence
         One of ``"tv", "kl", "reverse_kl", "pearson_chi2", "neyman_chi2", "squared_hellinger",
-        "jeffreys", "js", "weighted_js", "gan", "alpha"``; an entry is returned unchanged.
+        "jeffreys", "js", "weighted_js", "gan", "alpha"``; a torch entry is returned unchanged;
+        a numpy registry entry gives its torch counterpart (user-defined ``FDivergence.from_function``
+        entries have no torch formulas and are refused).
     **params
         ``pi`` in (0, 1) for ``"weighted_js"`` (default 0.5), ``alpha`` (real, default 0.5) for
         ``"alpha"``.
@@ -390,6 +534,17 @@ def get_f_divergence(name, **params) -> TorchFDivergence:
         if params:
             raise TypeError("params cannot be given together with a TorchFDivergence entry")
         return name
+    from divkit.fdivergences import FDivergence
+
+    if isinstance(name, FDivergence):
+        if params:
+            raise TypeError("params cannot be given together with an FDivergence entry")
+        if name.name not in F_DIVERGENCES or name.conjugate_is_numerical:
+            raise TypeError(
+                f"{name!r} is not a registry entry (a user-defined f has no torch formulas); "
+                f"use one of {sorted(F_DIVERGENCES)}"
+            )
+        name, params = name.name, dict(name.params)
     if not isinstance(name, str):
         raise TypeError(f"name must be a registry name (str), got {name!r}")
     if name not in F_DIVERGENCES:
@@ -398,12 +553,17 @@ def get_f_divergence(name, **params) -> TorchFDivergence:
         spec = F_DIVERGENCES[name](**params)
     except TypeError as exc:
         raise TypeError(f"invalid parameters {sorted(params)} for f-divergence {name!r}: {exc}") from None
+    reference = _numpy_entry(name, params)
+    dom = reference.conjugate_domain
     return TorchFDivergence(
         name=name,
         params=spec.get("params", {}),
-        conjugate_domain=spec["domain"],
+        conjugate_domain=Interval(dom.low, dom.high, dom.low_closed, dom.high_closed),
+        f_at_zero=reference.f_at_zero,
         _f=spec["f"],
         _f_prime=spec["f_prime"],
         _conjugate=spec["conjugate"],
         _activation=spec["activation"],
+        _h=spec["h"],
+        _v_range=spec["v_range"],
     )

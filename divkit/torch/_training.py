@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import as_point_tensor, check_finite, check_same_device, check_same_dim, common_dtype
+from ._checks import (
+    as_point_tensor,
+    check_finite,
+    check_same_device,
+    check_same_dim,
+    common_dtype,
+)
 
 #: Hidden widths of the default critic (ReLU MLP d -> 128 -> 128 -> 1).
 DEFAULT_HIDDEN = (128, 128)

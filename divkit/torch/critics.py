@@ -24,6 +24,7 @@ Stanczuk et al. 2021; Korotin et al. 2022): compare with the exact value from ``
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -74,7 +75,7 @@ class CriticResult:
         ``(n_steps,)`` on the CPU: the gradient penalty at each step (zeros for ``"clip"``).
     refined_estimate : Tensor or None
         0-d c-transform refinement (a dual-feasible lower bound on the empirical W1), when asked.
-    gradient_norm : Tensor
+    gradient_norm : Tensor or None
         0-d: largest ``||grad f||`` seen on the samples and their interpolates, a lower bound on
         the critic's Lipschitz constant.
     critic : nn.Module
@@ -87,19 +88,119 @@ class CriticResult:
     trace: torch.Tensor
     penalty_trace: torch.Tensor
     refined_estimate: torch.Tensor | None
-    gradient_norm: torch.Tensor
+    gradient_norm: torch.Tensor | None
     critic: nn.Module
     constraint: str
     n_steps: int
 
 
 def _gradient_norms(critic, points, create_graph):
+    """``||grad critic(points)_i||_2`` per row (all non-batch dimensions flattened)."""
     points = points.detach().requires_grad_(True)
     out = critic(points)
     (grad,) = torch.autograd.grad(out.sum(), points, create_graph=create_graph)
-    sq = (grad * grad).sum(-1)
+    sq = (grad * grad).reshape(grad.shape[0], -1).sum(-1)
     # sqrt'(0) is infinite: keep the penalty's gradient finite where the critic is flat
     return torch.sqrt(sq + torch.finfo(sq.dtype).tiny)
+
+
+def _penalty_from_norms(norms, one_sided):
+    excess = norms - 1.0
+    if one_sided:
+        excess = torch.clamp(excess, min=0.0)
+    return (excess * excess).mean()
+
+
+def _interpolates(real, fake, generator):
+    shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+    alpha = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
+    return alpha * real + (1.0 - alpha) * fake
+
+
+def gradient_penalty(critic, real, fake, *, weight=10.0, one_sided=False, generator=None, create_graph=True):
+    r"""WGAN-GP gradient penalty ``weight * E (||grad f(x_hat)|| - 1)^2`` at random interpolates.
+
+    ``x_hat = alpha real + (1 - alpha) fake`` with one ``alpha ~ U[0, 1]`` per row (Gulrajani et
+    al. 2017, "Improved training of Wasserstein GANs"; lambda = 10). ``one_sided=True`` penalises
+    only ``max(0, ||grad f|| - 1)^2`` (Gulrajani et al. 2017, appendix; Petzka et al. 2018,
+    "On the regularization of Wasserstein GANs"). The gradient norm is over every non-batch
+    dimension (images ``(B, C, H, W)`` work as they are); ``sqrt(||g||^2 + tiny)`` keeps the
+    penalty's own gradient finite where the critic is flat.
+
+    Parameters
+    ----------
+    critic : callable
+        Maps a batch to ``(B,)`` or ``(B, 1)`` outputs (an ``nn.Module`` usually).
+    real, fake : Tensor of the same shape ``(B, ...)``
+        ``fake`` may carry the generator's graph; the interpolates are detached from it.
+    weight : float
+        lambda (>= 0).
+    one_sided : bool
+    generator : torch.Generator, optional
+        Source of the interpolation weights (on the tensors' device); the global RNG otherwise.
+    create_graph : bool
+        Keep the graph of the gradient so the penalty can be back-propagated (True for training).
+
+    Returns
+    -------
+    Tensor
+        0-d penalty (already multiplied by ``weight``), differentiable in the critic's parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> critic = torch.nn.Linear(3, 1, bias=False)
+    >>> with torch.no_grad():
+    ...     _ = critic.weight.copy_(torch.tensor([[2.0, 0.0, 0.0]]))   # ||grad f|| = 2 everywhere
+    >>> gradient_penalty(critic, torch.zeros(4, 3), torch.ones(4, 3)).item()  # 10 (2 - 1)^2
+    10.0
+    """
+    if not callable(critic):
+        raise TypeError(f"critic must be callable (an nn.Module), got {type(critic).__name__}")
+    real = as_float_tensor(real, "real")
+    fake = as_float_tensor(fake, "fake")
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake must have the same shape, got {tuple(real.shape)} and {tuple(fake.shape)}")
+    if real.ndim == 0 or real.shape[0] == 0:
+        raise ValueError(f"real and fake need a non-empty batch dimension, got shape {tuple(real.shape)}")
+    check_same_device(real=real, fake=fake)
+    weight = check_real(weight, "weight", low=0.0)
+    points = _interpolates(real.detach(), fake.detach().to(real.dtype), generator)
+    return weight * _penalty_from_norms(_gradient_norms(critic, points, create_graph), bool(one_sided))
+
+
+def wgan_critic_loss(critic, real, fake, *, penalty="gp", weight=10.0, generator=None):
+    r"""The WGAN critic loss to minimise: ``E f(fake) - E f(real) [+ gradient penalty]``.
+
+    Minimising it maximises the Kantorovich–Rubinstein objective ``E_P f - E_Q f`` whose
+    supremum over 1-Lipschitz f is ``W1(P, Q)`` (Arjovsky et al. 2017). ``penalty`` is ``"gp"``
+    (two-sided, Gulrajani et al. 2017), ``"gp_one_sided"`` or ``None`` (for weight clipping,
+    which the caller applies after the step). The generator's loss is ``-E f(fake)``.
+
+    Returns
+    -------
+    loss : Tensor
+        0-d loss (to minimise).
+    estimate : Tensor
+        0-d detached ``E f(real) - E f(fake)`` on this batch (the critic's W1 estimate).
+
+    Examples
+    --------
+    >>> import torch
+    >>> critic = torch.nn.Linear(1, 1)
+    >>> loss, est = wgan_critic_loss(critic, torch.zeros(8, 1), torch.ones(8, 1), penalty=None)
+    >>> bool(torch.isclose(loss, -est))
+    True
+    """
+    if penalty not in (None, "gp", "gp_one_sided"):
+        raise ValueError(f"unknown penalty {penalty!r}; choose 'gp', 'gp_one_sided' or None")
+    gap = critic(real).mean() - critic(fake.detach()).mean()
+    loss = -gap
+    if penalty is not None:
+        loss = loss + gradient_penalty(
+            critic, real, fake, weight=weight, one_sided=penalty == "gp_one_sided", generator=generator
+        )
+    return loss, gap.detach()
 
 
 def c_transform_refinement(x, y, phi, block=C_TRANSFORM_BLOCK):
@@ -148,6 +249,28 @@ def c_transform_refinement(x, y, phi, block=C_TRANSFORM_BLOCK):
     return phi2.mean() + psi.mean()
 
 
+#: The optimisers critic_wasserstein built for critics it was given, kept across calls (the
+#: state of Adam survives from one call to the next); dropped with the critic.
+_OWN_OPTIMIZERS: weakref.WeakKeyDictionary[nn.Module, tuple] = weakref.WeakKeyDictionary()
+
+
+def _optimizer_for(critic, params, recipe, lr, optimizer):
+    if optimizer is not None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        return optimizer
+    key = (recipe["optimizer"], lr, tuple(id(p) for p in params))
+    cached = _OWN_OPTIMIZERS.get(critic)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if recipe["optimizer"] == "rmsprop":
+        opt = torch.optim.RMSprop(params, lr=lr)
+    else:
+        opt = torch.optim.Adam(params, lr=lr, betas=recipe["betas"])
+    _OWN_OPTIMIZERS[critic] = (key, opt)
+    return opt
+
+
 def critic_wasserstein(
     x,
     y,
@@ -157,9 +280,11 @@ def critic_wasserstein(
     n_steps=1000,
     batch_size=256,
     lr=None,
+    optimizer=None,
     penalty=10.0,
     clip_value=0.01,
     c_transform=False,
+    evaluate=True,
     hidden=DEFAULT_HIDDEN,
     seed=0,
     check_inputs=True,
@@ -167,7 +292,12 @@ def critic_wasserstein(
     r"""Estimate ``W1(P, Q)`` from samples by training a critic (WGAN dual).
 
     Maximises ``E_P f - E_Q f`` (mini-batches drawn with replacement) under the chosen
-    Lipschitz constraint; see the module docstring for the recipes and references.
+    Lipschitz constraint; see the module docstring for the recipes and references. Each step is
+    :func:`wgan_critic_loss` (with :func:`gradient_penalty`) and one optimiser step.
+
+    Inside a GAN training loop, call it with your ``critic``, your ``optimizer`` (or none: the
+    optimiser it builds for a given critic is kept and reused by later calls with that critic,
+    so Adam's moments persist), a few ``n_steps`` and ``evaluate=False``.
 
     Parameters
     ----------
@@ -184,16 +314,25 @@ def critic_wasserstein(
     batch_size : int
         Samples per side per step (the whole sample when larger).
     lr : float, optional
-        Learning rate; default from the recipe (5e-5 for clip, 1e-4 for the penalties).
+        Learning rate of the optimiser built here; default from the recipe (5e-5 for clip, 1e-4
+        for the penalties). Not allowed together with ``optimizer``.
+    optimizer : torch.optim.Optimizer, optional
+        Used as it is (its state and settings are the caller's). It must hold the critic's
+        parameters.
     penalty : float
         lambda of the gradient penalties.
     clip_value : float
         c of weight clipping.
     c_transform : bool
         Also return the c-transform refinement (cost: an n x m distance matrix in blocks).
-    seed : int
+    evaluate : bool
+        Evaluate the final critic on all samples (``estimate``) and probe its gradient norm. With
+        False only the training steps run: ``estimate`` is then the last mini-batch value and
+        ``gradient_norm`` is None.
+    seed : int or torch.Generator
         Seeds the default critic's initialisation, batches and interpolation weights (a private
-        generator: the global RNG state is untouched).
+        generator: the global RNG state is untouched). A ``torch.Generator`` (on the samples'
+        device) is used as it is, so successive calls continue one stream.
 
     Returns
     -------
@@ -214,35 +353,32 @@ def critic_wasserstein(
     n_steps = check_positive_int(n_steps, "n_steps")
     batch_size = check_positive_int(batch_size, "batch_size")
     recipe = RECIPES[constraint]
+    if optimizer is not None and lr is not None:
+        raise ValueError("give either lr or optimizer, not both (the optimizer carries its own lr)")
     lr = recipe["lr"] if lr is None else check_real(lr, "lr", low=0.0, low_open=True)
     penalty = check_real(penalty, "penalty", low=0.0)
     clip_value = check_real(clip_value, "clip_value", low=0.0, low_open=True)
-    if critic is None:
-        critic = default_critic(x.shape[1], hidden=hidden, dtype=x.dtype, device=x.device, seed=seed)
-    params = [p for p in critic.parameters() if p.requires_grad]
-    if recipe["optimizer"] == "rmsprop":
-        opt = torch.optim.RMSprop(params, lr=lr)
+    if isinstance(seed, torch.Generator):
+        if seed.device.type != x.device.type:
+            raise ValueError(f"seed is a generator on {seed.device} but x and y are on {x.device}")
+        gen = seed
+        init_seed = 0
     else:
-        opt = torch.optim.Adam(params, lr=lr, betas=recipe["betas"])
-    gen = make_generator(seed, x.device)
+        init_seed = check_positive_int(seed, "seed", low=0)
+        gen = make_generator(init_seed, x.device)
+    if critic is None:
+        critic = default_critic(x.shape[1], hidden=hidden, dtype=x.dtype, device=x.device, seed=init_seed)
+    params = [p for p in critic.parameters() if p.requires_grad]
+    opt = _optimizer_for(critic, params, recipe, lr, optimizer)
 
     trace = torch.zeros(n_steps, dtype=x.dtype, device=x.device)
     penalty_trace = torch.zeros(n_steps, dtype=x.dtype, device=x.device)
     batch = min(batch_size, x.shape[0], y.shape[0])
+    loss_penalty = None if constraint == "clip" else constraint
     for step in range(n_steps):
         xb = sample_rows(x, batch, gen)
         yb = sample_rows(y, batch, gen)
-        gap = critic(xb).mean() - critic(yb).mean()
-        loss = -gap
-        if constraint != "clip":
-            alpha = torch.rand(xb.shape[0], 1, generator=gen, device=x.device, dtype=x.dtype)
-            norms = _gradient_norms(critic, alpha * xb + (1 - alpha) * yb, create_graph=True)
-            excess = norms - 1.0
-            if constraint == "gp_one_sided":
-                excess = torch.clamp(excess, min=0.0)
-            pen = (excess * excess).mean()
-            loss = loss + penalty * pen
-            penalty_trace[step] = pen.detach()
+        loss, gap = wgan_critic_loss(critic, xb, yb, penalty=loss_penalty, weight=penalty, generator=gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -250,16 +386,25 @@ def critic_wasserstein(
             with torch.no_grad():
                 for p in params:
                     p.clamp_(-clip_value, clip_value)
-        trace[step] = gap.detach()
+        else:
+            # loss = -gap + lambda * pen: recover pen without a second evaluation
+            penalty_trace[step] = (loss.detach() + gap) / penalty if penalty > 0 else 0.0
+        trace[step] = gap
 
-    with torch.no_grad():
-        phi = critic_values(critic, x)
-        estimate = phi.mean() - critic_values(critic, y).mean()
-        refined = c_transform_refinement(x, y, phi) if c_transform else None
-    k = min(x.shape[0], y.shape[0])
-    alpha = torch.rand(k, 1, generator=gen, device=x.device, dtype=x.dtype)
-    probe = torch.cat([x, y, alpha * x[:k] + (1 - alpha) * y[:k]])
-    grad_norm = _gradient_norms(critic, probe, create_graph=False).max().detach()
+    refined = None
+    grad_norm = None
+    if evaluate or c_transform:
+        with torch.no_grad():
+            phi = critic_values(critic, x)
+            estimate = phi.mean() - critic_values(critic, y).mean()
+            refined = c_transform_refinement(x, y, phi) if c_transform else None
+    else:
+        estimate = trace[-1]
+    if evaluate:
+        k = min(x.shape[0], y.shape[0])
+        alpha = torch.rand(k, 1, generator=gen, device=x.device, dtype=x.dtype)
+        probe = torch.cat([x, y, alpha * x[:k] + (1 - alpha) * y[:k]])
+        grad_norm = _gradient_norms(critic, probe, create_graph=False).max().detach()
     return CriticResult(
         estimate=estimate,
         trace=trace.cpu(),

@@ -6,6 +6,7 @@ sample positions (and, for :func:`wasserstein`, the weights).
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -29,9 +30,19 @@ KERNELS = ("gaussian", "laplacian", "laplacian_l2", "imq", "polynomial", "linear
 BANDWIDTH_KERNELS = ("gaussian", "laplacian", "laplacian_l2", "imq")
 MMD_ESTIMATORS = ("biased", "unbiased", "linear")
 
-#: Polynomial kernel (gamma <x, y> + c)^degree with gamma = 1/d (set per call), as in divkit.mmd2.
+#: Polynomial kernel (gamma <x, y> + coef0)^degree defaults (gamma = 1/d), as in divkit.mmd2.
 POLYNOMIAL_COEF0 = 1.0
 POLYNOMIAL_DEGREE = 3
+
+#: Smallest dimension for which the smooth kernels take the GEMM expansion path (divkit.mmd's
+#: GEMM_MIN_DIM): below it explicit differences are as fast.
+EXPANSION_MIN_DIM = 4
+#: kernels computed from the expansion (their derivative at 0 distance is finite, so the
+#: clipped expansion error does not blow up gradients; laplacian_l2 and energy are not)
+EXPANSION_KERNELS = ("gaussian", "imq")
+#: squared distances below EXPANSION_ZERO_TOL * d * eps * (||x||^2 + ||y||^2) are set to 0 on the
+#: expansion path (they are within its rounding error of 0)
+EXPANSION_ZERO_TOL = 4.0
 
 #: Default number of kernel entries evaluated per block (times d for the difference tensor):
 #: bounds the working memory of :func:`mmd2` independently of the sample sizes.
@@ -63,46 +74,72 @@ def _kernel_from_diff(kind: str, diff: torch.Tensor, bandwidths) -> torch.Tensor
     return -dist  # energy
 
 
-def _kernel_block(kind: str, xb: torch.Tensor, yb: torch.Tensor, bandwidths) -> torch.Tensor:
-    """Kernel matrix between two blocks of points."""
+def _kernel_from_sq(kind: str, sq: torch.Tensor, bandwidths) -> torch.Tensor:
+    if kind == "gaussian":
+        return sum(torch.exp(-sq / (2.0 * s * s)) for s in bandwidths)
+    return sum(torch.rsqrt(1.0 + sq / (s * s)) for s in bandwidths)  # imq
+
+
+def _kernel_block(kind, xb, yb, bandwidths, poly, expansion=False, diagonal=False) -> torch.Tensor:
+    """Kernel matrix between two blocks of points.
+
+    ``expansion``: squared distances as ``||x||^2 + ||y||^2 - 2 x.y`` (one GEMM) clipped at 0,
+    for the smooth kernels (gaussian, imq) on centred points, as the numpy side does;
+    ``diagonal`` marks a block of a sample against itself, whose diagonal is set to an exact 0
+    distance (the identical-point safeguard). Otherwise explicit differences, exact at
+    coinciding points, so that the gradients of ``||r||`` stay finite there."""
     if kind == "linear":
         return xb @ yb.T
     if kind == "polynomial":
-        return (xb @ yb.T / xb.shape[1] + POLYNOMIAL_COEF0) ** POLYNOMIAL_DEGREE
-    # Differences, not the ||x||^2 + ||y||^2 - 2<x,y> expansion: exact at coinciding points,
-    # so the gradients of ||r|| stay finite there.
+        gamma, coef0, degree = poly
+        return (gamma * (xb @ yb.T) + coef0) ** degree
+    if expansion:
+        norms = (xb * xb).sum(-1)[:, None] + (yb * yb).sum(-1)[None, :]
+        sq = norms - 2.0 * (xb @ yb.T)
+        # below the expansion's rounding error (~d eps (||x||^2 + ||y||^2)) a squared distance
+        # is indistinguishable from 0: make it 0, so identical points in x and y coincide exactly
+        resolution = EXPANSION_ZERO_TOL * xb.shape[1] * torch.finfo(sq.dtype).eps
+        sq = torch.where(sq <= resolution * norms, torch.zeros_like(sq), sq)
+        if diagonal:
+            sq = sq * (1.0 - torch.eye(sq.shape[0], sq.shape[1], dtype=sq.dtype, device=sq.device))
+        return _kernel_from_sq(kind, sq, bandwidths)
     return _kernel_from_diff(kind, xb[:, None, :] - yb[None, :, :], bandwidths)
 
 
-def _kernel_paired(kind: str, xa: torch.Tensor, xb: torch.Tensor, bandwidths) -> torch.Tensor:
+def _kernel_paired(kind: str, xa: torch.Tensor, xb: torch.Tensor, bandwidths, poly) -> torch.Tensor:
     """k(xa[i], xb[i]) for each row i."""
     if kind == "linear":
         return (xa * xb).sum(-1)
     if kind == "polynomial":
-        return ((xa * xb).sum(-1) / xa.shape[1] + POLYNOMIAL_COEF0) ** POLYNOMIAL_DEGREE
+        gamma, coef0, degree = poly
+        return (gamma * (xa * xb).sum(-1) + coef0) ** degree
     return _kernel_from_diff(kind, xa - xb, bandwidths)
 
 
-def _kernel_sum(kind, x, y, bandwidths, block_elements) -> torch.Tensor:
+def _kernel_sum(kind, x, y, bandwidths, block_elements, poly, expansion, same) -> torch.Tensor:
     """sum_ij k(x_i, y_j), one block of rows x columns at a time.
 
     Under autograd each block is checkpointed, so the graph keeps only the inputs and the
     backward pass recomputes the block: memory stays O(block) in both passes.
     """
     n, m, d = x.shape[0], y.shape[0], x.shape[1]
-    per_entry = 1 if kind in ("linear", "polynomial") else d
+    per_entry = 1 if kind in ("linear", "polynomial") or expansion else d
     cols = min(m, max(1, block_elements // per_entry))
     rows = min(n, max(1, block_elements // (cols * per_entry)))
+    if same:
+        rows = cols = min(rows, cols)  # square blocks: the diagonal blocks hold the diagonal
     need_graph = torch.is_grad_enabled() and (x.requires_grad or y.requires_grad)
-
-    def block_sum(xb, yb):
-        return _kernel_block(kind, xb, yb, bandwidths).sum()
 
     total = x.new_zeros(())
     for i in range(0, n, rows):
         xb = x[i : i + rows]
         for j in range(0, m, cols):
             yb = y[j : j + cols]
+            diagonal = same and i == j
+
+            def block_sum(xb, yb, diagonal=diagonal):
+                return _kernel_block(kind, xb, yb, bandwidths, poly, expansion, diagonal).sum()
+
             if need_graph and (n > rows or m > cols):
                 total = total + checkpoint(block_sum, xb, yb, use_reentrant=False)
             else:
@@ -130,7 +167,22 @@ def _as_bandwidths(kind, bandwidth):
     return out
 
 
-def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", block_elements=None, check_inputs=True):
+def mmd2(
+    x,
+    y,
+    kernel="gaussian",
+    bandwidth=1.0,
+    *,
+    estimator="unbiased",
+    gamma=None,
+    coef0=POLYNOMIAL_COEF0,
+    degree=POLYNOMIAL_DEGREE,
+    expansion=None,
+    median_max_points=2000,
+    median_seed=0,
+    block_elements=None,
+    check_inputs=True,
+):
     r"""Squared maximum mean discrepancy between two samples, differentiable in the samples.
 
     .. math::
@@ -153,10 +205,22 @@ def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", block_
         ``"laplacian_l2"`` exp(-||r||_2 / sigma), ``"imq"`` (1 + ||r||^2 / sigma^2)^(-1/2),
         ``"polynomial"`` (<x, y>/d + 1)^3, ``"linear"`` <x, y>, ``"energy"`` -||r||_2 (then MMD^2
         is the energy distance). ``r = x - y``.
-    bandwidth : float, 0-d Tensor, or list of them
-        sigma; a list means the SUM of the kernels. Ignored by ``polynomial``, ``linear`` and
-        ``energy``.
+    bandwidth : float, 0-d Tensor, list of them, or "median"
+        sigma; a list means the SUM of the kernels. ``"median"``: Gretton's heuristic
+        ``sigma^2 = median ||z - z'||^2 / 2`` over the pooled sample, computed by
+        ``divkit.median_bandwidth`` on a detached host copy (one synchronisation; at most
+        ``median_max_points`` pooled points, subsampled with ``median_seed``), so it equals the
+        numpy side. Ignored by ``polynomial``, ``linear`` and ``energy``.
     estimator : {"unbiased", "biased", "linear"}
+    gamma, coef0, degree : polynomial kernel ``(gamma <x, y> + coef0)^degree``
+        Defaults ``1/d``, 1, 3 (as ``divkit.mmd2``).
+    expansion : bool, optional
+        Squared distances by ``||x||^2 + ||y||^2 - 2 x.y`` (one GEMM per block) for the smooth
+        kernels (gaussian, imq), on points centred at the pooled mean, set to 0 below its
+        rounding error ``4 d eps (||x||^2 + ||y||^2)`` and exactly 0 on the diagonal of each sample
+        against itself (identical points are at distance exactly 0). Default:
+        on for those kernels when ``d >= 4`` (as the numpy side), off otherwise; the square-root
+        kernels (laplacian_l2, energy) always use explicit differences.
     block_elements : int, optional
         Working-memory bound: kernel entries (times d) per block. Blocks are checkpointed under
         autograd. Default ``2**22``.
@@ -191,16 +255,41 @@ def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", block_
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(MMD_ESTIMATORS)}")
     if kernel not in BANDWIDTH_KERNELS and isinstance(bandwidth, (list, tuple, str)):
         raise ValueError(f"kernel {kernel!r} takes no bandwidth; got bandwidth={bandwidth!r}")
-    bandwidths = _as_bandwidths(kernel, bandwidth)
-    for b in bandwidths:
-        if isinstance(b, torch.Tensor):
-            check_same_device(x=x, bandwidth=b)
     block = DEFAULT_BLOCK_ELEMENTS if block_elements is None else check_positive_int(block_elements, "block_elements")
     dtype = common_dtype(x, y)
     x, y = x.to(dtype), y.to(dtype)
     if check_inputs:
         check_finite(x, "x")
         check_finite(y, "y")
+    if isinstance(bandwidth, str) and kernel in BANDWIDTH_KERNELS:
+        if bandwidth != "median":
+            raise TypeError(f"bandwidth must be a positive real number, a list of them or 'median', got {bandwidth!r}")
+        from divkit import median_bandwidth
+
+        bandwidth = median_bandwidth(
+            x.detach().cpu().double().numpy(), y.detach().cpu().double().numpy(),
+            max_points=median_max_points, seed=median_seed,
+        )
+    bandwidths = _as_bandwidths(kernel, bandwidth)
+    for b in bandwidths:
+        if isinstance(b, torch.Tensor):
+            check_same_device(x=x, bandwidth=b)
+    poly = (
+        1.0 / x.shape[1] if gamma is None else check_real(gamma, "gamma", low=0.0, low_open=True),
+        check_real(coef0, "coef0"),
+        check_positive_int(degree, "degree"),
+    )
+    if expansion is None:
+        expansion = kernel in EXPANSION_KERNELS and x.shape[1] >= EXPANSION_MIN_DIM
+    elif not isinstance(expansion, bool):
+        raise TypeError(f"expansion must be True, False or None, got {expansion!r}")
+    elif expansion and kernel not in EXPANSION_KERNELS:
+        raise ValueError(f"expansion=True is available for {list(EXPANSION_KERNELS)}, not {kernel!r}")
+    if expansion:
+        # translation invariance: centring (by a constant) keeps the norms, and so the
+        # cancellation error of the expansion, small
+        centre = torch.cat([x, y]).detach().mean(0)
+        x, y = x - centre, y - centre
     n, m = x.shape[0], y.shape[0]
 
     if estimator == "linear":
@@ -211,22 +300,22 @@ def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", block_
         x1, x2 = x[0 : 2 * half : 2], x[1 : 2 * half : 2]
         y1, y2 = y[0 : 2 * half : 2], y[1 : 2 * half : 2]
         h = (
-            _kernel_paired(kernel, x1, x2, bandwidths)
-            + _kernel_paired(kernel, y1, y2, bandwidths)
-            - _kernel_paired(kernel, x1, y2, bandwidths)
-            - _kernel_paired(kernel, x2, y1, bandwidths)
+            _kernel_paired(kernel, x1, x2, bandwidths, poly)
+            + _kernel_paired(kernel, y1, y2, bandwidths, poly)
+            - _kernel_paired(kernel, x1, y2, bandwidths, poly)
+            - _kernel_paired(kernel, x2, y1, bandwidths, poly)
         )
         return h.mean()
 
     if estimator == "unbiased" and (n < 2 or m < 2):
         raise ValueError(f"the unbiased estimator needs at least 2 points per sample, got {n} and {m}")
-    sxx = _kernel_sum(kernel, x, x, bandwidths, block)
-    syy = _kernel_sum(kernel, y, y, bandwidths, block)
-    sxy = _kernel_sum(kernel, x, y, bandwidths, block)
+    sxx = _kernel_sum(kernel, x, x, bandwidths, block, poly, expansion, True)
+    syy = _kernel_sum(kernel, y, y, bandwidths, block, poly, expansion, True)
+    sxy = _kernel_sum(kernel, x, y, bandwidths, block, poly, expansion, False)
     if estimator == "biased":
         return sxx / (n * n) + syy / (m * m) - 2.0 * sxy / (n * m)
-    dxx = _kernel_paired(kernel, x, x, bandwidths).sum()
-    dyy = _kernel_paired(kernel, y, y, bandwidths).sum()
+    dxx = _kernel_paired(kernel, x, x, bandwidths, poly).sum()
+    dyy = _kernel_paired(kernel, y, y, bandwidths, poly).sum()
     return (sxx - dxx) / (n * (n - 1)) + (syy - dyy) / (m * (m - 1)) - 2.0 * sxy / (n * m)
 
 
@@ -261,7 +350,7 @@ class _ExactTransportCost(torch.autograd.Function):
         plan = result.plan
         if hasattr(plan, "toarray"):
             plan = plan.toarray()
-        as_tensor = lambda v: torch.as_tensor(np.asarray(v, dtype=np.float64)).to(C.device, C.dtype)  # noqa: E731
+        as_tensor = lambda v: torch.as_tensor(np.asarray(v, dtype=np.float64)).to(C.device, C.dtype)
         ctx.save_for_backward(as_tensor(plan), as_tensor(result.f), as_tensor(result.g))
         return C.new_tensor(float(result.cost))
 
@@ -322,10 +411,28 @@ def exact_ot_cost(C, a=None, b=None, *, check_inputs=True):
             raise ValueError("a contains negative weights: masses must be >= 0")
         if bool((b < 0).any()):
             raise ValueError("b contains negative weights: masses must be >= 0")
-        mass_a, mass_b = float(a.detach().double().sum()), float(b.detach().double().sum())
-        if abs(mass_a - mass_b) > MASS_RTOL * max(mass_a, mass_b):
-            raise ValueError(f"a and b have different total mass ({mass_a!r} vs {mass_b!r})")
+        _check_same_mass(a, b)
     return _ExactTransportCost.apply(a.to(C.dtype), b.to(C.dtype), C)
+
+
+def mass_rtol(dtype, n_weights: int) -> float:
+    """Relative tolerance on ``|sum a - sum b|``: divkit's MASS_RTOL (1e-7), widened to the
+    rounding of a sum of ``n_weights`` weights in ``dtype`` (float32 weights renormalised in
+    float32 sum to 1 only within ~``sqrt(n) eps``: POT issues 342 and 429)."""
+    return max(MASS_RTOL, 4.0 * math.sqrt(n_weights) * torch.finfo(dtype).eps)
+
+
+def _check_same_mass(a, b):
+    """Refuse marginals whose totals differ beyond :func:`mass_rtol` (totals summed in float64)."""
+    mass_a, mass_b = float(a.detach().double().sum()), float(b.detach().double().sum())
+    if not (mass_a > 0 and mass_b > 0):
+        raise ValueError(f"a and b must have positive total mass, got {mass_a!r} and {mass_b!r}")
+    rtol = mass_rtol(torch.promote_types(a.dtype, b.dtype), a.numel() + b.numel())
+    if abs(mass_a - mass_b) > rtol * max(mass_a, mass_b):
+        raise ValueError(
+            f"a and b have different total mass ({mass_a!r} vs {mass_b!r}, relative difference "
+            f"{abs(mass_a - mass_b) / max(mass_a, mass_b):.3g} > rtol={rtol:.3g})"
+        )
 
 
 def _as_marginal(w, size, name, like):
@@ -396,11 +503,16 @@ def wasserstein(x, y, a=None, b=None, *, p=1, check_inputs=True):
         check_finite(x, "x")
         check_finite(y, "y")
     C = _pairwise_distance_power(x, y, p)
-    # W_p between the probability measures a / sum(a) and b / sum(b), as divkit.wasserstein
-    if a is not None:
-        a = a / a.sum()
-    if b is not None:
-        b = b / b.sum()
+    a = _as_marginal(a, x.shape[0], "a", C)
+    b = _as_marginal(b, y.shape[0], "b", C)
+    if check_inputs:
+        # equal totals (up to the weights' rounding), as divkit.wasserstein requires
+        check_finite(a, "a")
+        check_finite(b, "b")
+        _check_same_mass(a, b)
+    # then W_p between the probability measures a / sum(a) and b / sum(b)
+    a = a / a.sum()
+    b = b / b.sum()
     cost = exact_ot_cost(C, a, b, check_inputs=check_inputs)
     if p == 1:
         return cost

@@ -20,7 +20,14 @@ from torch import nn
 
 from ._checks import check_positive_int, check_real
 from ._conjugates import TorchFDivergence, get_f_divergence
-from ._training import DEFAULT_HIDDEN, critic_values, default_critic, make_generator, prepare_samples, sample_rows
+from ._training import (
+    DEFAULT_HIDDEN,
+    critic_values,
+    default_critic,
+    make_generator,
+    prepare_samples,
+    sample_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -180,3 +187,63 @@ def _split(data, holdout, gen):
         )
     perm = torch.randperm(data.shape[0], generator=gen, device=data.device)
     return data[perm[n_test:]], data[perm[:n_test]]
+
+
+FGAN_GENERATOR_LOSSES = ("saddle", "alternative")
+
+
+def fgan_losses(f, v_real, v_fake, *, generator="saddle", f_params=None):
+    r"""f-GAN critic and generator losses from raw critic outputs (Nowozin, Cseke & Tomioka 2016).
+
+    With ``T = g_f(V)`` (the registry's activation) the variational objective is
+    ``F = E_P[g_f(V(x))] - E_Q[f*(g_f(V(G(z))))] <= D_f(P || Q)``. The critic maximises it;
+    the generator minimises it (``"saddle"``) or, with the heuristic of the f-GAN paper's §3.2
+    (``"alternative"``), maximises ``E_Q[g_f(V(G(z)))]``.
+
+    ``f*(g_f(v))`` is evaluated in a closed form in ``v`` (e.g. ``softplus(v)`` for ``"gan"``,
+    ``v - 1`` for ``"reverse_kl"``, ``expm1(v)`` for ``"squared_hellinger"``), and critic outputs
+    are clamped to the entry's :meth:`~TorchFDivergence.critic_range` for the dtype: losses and
+    gradients are finite for every finite critic output, float32 and float64 (a saturated
+    critic gets a zero gradient beyond that range, never NaN).
+
+    Parameters
+    ----------
+    f : str, TorchFDivergence or divkit.FDivergence
+        Registry entry.
+    v_real, v_fake : Tensor
+        Raw critic outputs on real and generated samples (any shape; averaged).
+    generator : {"saddle", "alternative"}
+    f_params : dict, optional
+        Parameters of the entry when ``f`` is a name (``{"pi": 0.3}``, ``{"alpha": 2.0}``).
+
+    Returns
+    -------
+    critic_loss : Tensor
+        0-d ``-F`` (minimise it over the critic).
+    generator_loss : Tensor
+        0-d: ``-E_Q f*(g_f(v_fake))`` (saddle; equals ``F`` up to the real-data term, which does
+        not depend on the generator) or ``-E_Q g_f(v_fake)`` (alternative).
+
+    Examples
+    --------
+    >>> import torch
+    >>> v_real, v_fake = torch.tensor([2.0]), torch.tensor([-1e4])
+    >>> d_loss, g_loss = fgan_losses("gan", v_real, v_fake)
+    >>> round(d_loss.item(), 6), g_loss.item()     # softplus(-2) + softplus(-1e4); -softplus(-1e4)
+    (0.126928, -0.0)
+    """
+    if generator not in FGAN_GENERATOR_LOSSES:
+        raise ValueError(f"unknown generator loss {generator!r}; choose one of {list(FGAN_GENERATOR_LOSSES)}")
+    entry = get_f_divergence(f, **(f_params or {}))
+    if not isinstance(v_real, torch.Tensor) or not isinstance(v_fake, torch.Tensor):
+        raise TypeError("v_real and v_fake must be torch.Tensor critic outputs")
+    if v_real.numel() == 0 or v_fake.numel() == 0:
+        raise ValueError("v_real and v_fake must be non-empty")
+    real_term = entry.clamped_activation(v_real).mean()
+    fake_conj = entry.conjugate_of_activation(v_fake).mean()
+    critic_loss = fake_conj - real_term
+    if generator == "saddle":
+        generator_loss = -fake_conj
+    else:
+        generator_loss = -entry.clamped_activation(v_fake).mean()
+    return critic_loss, generator_loss
