@@ -156,8 +156,8 @@ def json_safe(obj):
     (a non-finite list element becomes ``None`` and the dict holding the list records
     ``"key[i]"``)."""
     if isinstance(obj, dict):
-        out: dict = {}
-        flags: dict = {}
+        out = {}
+        flags = {}
         for key, value in obj.items():
             if isinstance(value, np.ndarray):
                 value = value.tolist()
