@@ -24,8 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import (RESULTS_DIR, interleaved, median_ratio, peak_rss_mib,  # noqa: E402
-                      print_table, single_thread_env, write_json)
+from _harness import RESULTS_DIR, interleaved, median_ratio, peak_rss_mib, print_table, single_thread_env, write_json  # noqa: E402
 
 single_thread_env()
 os.environ["NUMBA_NRT_STATS"] = "1"  # count kernel allocations (must precede importing numba)

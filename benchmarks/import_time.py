@@ -44,7 +44,8 @@ def main() -> None:
     rows = []
     for name, ts in times.items():
         med = statistics.median(ts)
-        rows.append({"case": name, "median_s": med, "over_empty_s": med - base, "ratio_to_numpy": (med - base) / numpy_cost})
+        ratio = (med - base) / numpy_cost
+        rows.append({"case": name, "median_s": med, "over_empty_s": med - base, "ratio_to_numpy": ratio})
     print_table(rows, ["case", "median_s", "over_empty_s", "ratio_to_numpy"], title="Import time (fresh interpreters)")
     write_json("import_time", {"rows": rows, "repeats": args.repeats})
 

@@ -56,7 +56,10 @@ import torch  # noqa: E402
 import divkit  # noqa: E402
 from divkit.torch import c_transform_refinement, critic_wasserstein, variational_f_divergence  # noqa: E402
 
-COLUMNS = ["problem", "setting", "n", "d", "quantity", "method", "estimate", "reference", "ref_source", "rel_error", "time_s", "note"]
+COLUMNS = [
+    "problem", "setting", "n", "d", "quantity", "method", "estimate", "reference", "ref_source", "rel_error", "time_s",
+    "note",
+]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +131,10 @@ def exact_rows(x, y, p, lp_max_n, base, reference):
         row = dict(base, method="POT emd2 (anchor)", estimate=float(pot) ** (1.0 / p), reference=reference, time_s=dt)
         if "fast exact" in values:
             timings = interleaved(
-                {"divkit": lambda: divkit.emd(a, b, C, method="auto"), "pot": lambda: ot.emd2(a, b, C, numItermax=10**7)},
+                {
+                    "divkit": lambda: divkit.emd(a, b, C, method="auto"),
+                    "pot": lambda: ot.emd2(a, b, C, numItermax=10**7),
+                },
                 repeats=3,
             )
             row["note"] = f"divkit/POT time ratio {median_ratio(timings, 'divkit', 'pot'):.3g} (median of 3)"
@@ -144,7 +150,9 @@ def critic_rows(x, y, base, reference, device, steps):
     yt = torch.as_tensor(y, dtype=torch.float32, device=device)
     for constraint, label in (("clip", "critic (clip)"), ("gp", "critic (GP)")):
         refine = constraint == "gp"
-        res, dt = timed(lambda: _sync(critic_wasserstein(xt, yt, constraint=constraint, n_steps=steps, c_transform=refine)))
+        res, dt = timed(
+            lambda: _sync(critic_wasserstein(xt, yt, constraint=constraint, n_steps=steps, c_transform=refine))
+        )
         rows.append(dict(base, method=label, estimate=res.estimate.item(), reference=reference, time_s=dt,
                          note=f"{steps} steps; max grad norm {res.gradient_norm.item():.3g}"))
         if refine:
@@ -262,7 +270,9 @@ def plot(rows, path):
                 axes[0, k].plot([n for n, _ in pts], [abs(r["rel_error"]) + 1e-16 for _, r in pts], "o-", label=method)
             if pts and pts[0][1].get("time_s") is not None:
                 axes[1, k].plot([n for n, _ in pts], [r["time_s"] for _, r in pts], "o-", label=method)
-        axes[0, k].set(title=f"point clouds, d={d}", xscale="log", yscale="log", xlabel="n", ylabel="|relative error| vs exact W1")
+        axes[0, k].set(
+            title=f"point clouds, d={d}", xscale="log", yscale="log", xlabel="n", ylabel="|relative error| vs exact W1"
+        )
         axes[1, k].set(xscale="log", yscale="log", xlabel="n", ylabel="time (s)")
     n_max = max(r["n"] for r in clouds)
     for method in methods:

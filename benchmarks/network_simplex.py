@@ -120,7 +120,6 @@ def _rss_now_mib():
 
 def section_large(quick: bool, which: str):
     single_thread_env()
-    import numpy as np
 
     n = 2000 if quick else 8000
     x, y, a, b = _points_problem(n, "uniform", seed=8000)
@@ -161,7 +160,6 @@ def section_large(quick: bool, which: str):
 
 def section_onthefly(quick: bool):
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
-    import numpy as np
 
     from divkit.ot.network_simplex import network_simplex_points
 
