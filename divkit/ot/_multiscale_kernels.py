@@ -59,10 +59,8 @@ def kd_order(x):
                 hi = -np.inf
                 for r in range(s, e):
                     v = x[perm[r], k]
-                    if v < lo:
-                        lo = v
-                    if v > hi:
-                        hi = v
+                    lo = min(lo, v)
+                    hi = max(hi, v)
                 if hi - lo > widest:
                     widest = hi - lo
                     axis = k
@@ -148,8 +146,7 @@ def pair_search(mode, xq, fq, lo, hi, first, endc, vmax, leafpos, leafval, leaf_
             if u >= leaf_off:
                 j = u - leaf_off
                 val = (fqq + leafval[j]) - point_cost(xq, q, leafpos, j, power)
-                if val > qbest:
-                    qbest = val
+                qbest = max(qbest, val)
                 if mode == MODE_COLLECT and val > tol:
                     base = q * kk
                     if counts[q] < kk:
@@ -172,7 +169,7 @@ def pair_search(mode, xq, fq, lo, hi, first, endc, vmax, leafpos, leafval, leaf_
             if mode == MODE_COLLECT:
                 thr = tol
             elif mode == MODE_MAX:
-                thr = best if best > tol else tol
+                thr = max(tol, best)
             else:
                 thr = qbest
             c0 = first[u]

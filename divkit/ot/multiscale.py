@@ -34,16 +34,22 @@ number of points for smooth problems (measured exponents in ``benchmarks/large_o
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import as_float_array, as_points, as_weights, check_int, check_same_mass, check_scalar
+from .._validation import (
+    as_float_array,
+    as_points,
+    as_weights,
+    check_int,
+    check_same_mass,
+    check_scalar,
+)
+from . import Certificate, OptimalityError, OTResult
 from . import _multiscale_kernels as _k
 from . import _sparse_simplex as _s
-from . import Certificate, OptimalityError, OTResult
 
 #: Relative tolerance of the certificate (the value of divkit's OPTIMALITY_RTOL).
 OPTIMALITY_RTOL = 1e-9
@@ -286,7 +292,7 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             shift = 0.5 * (f.max() - g.max())  # keep the potentials near the costs' scale
             f -= shift
             g += shift
-            _, cols, counts, best, _, _ = _search(_k.MODE_COLLECT, posX, f, ty, dy, g, p, tol_add,
+            _, cols, counts, _best, _, _ = _search(_k.MODE_COLLECT, posX, f, ty, dy, g, p, tol_add,
                                                   arcs_per_row)
             k = int(counts.sum())
             if k == 0:
@@ -517,8 +523,9 @@ def wasserstein_grid(a, b, *, p: float = 2.0, spacing: float = 1.0, return_resul
 
     Pixel ``(r, c)`` sits at ``spacing * (r, c)``; the cost is ``||x - y||^p`` between pixel
     centres (DOTmark's convention for ``p = 2``: Schrieber, Schuhmacher & Gottschlich 2017).
-    The two images may have different shapes (both anchored at pixel ``(0, 0)``), zero-mass
-    pixels are allowed, and the masses are normalised to 1.
+    The two images may have different shapes (both anchored at pixel ``(0, 0)``) and hold
+    zero-mass pixels; their totals must agree to relative 1e-7 (nothing is normalised
+    silently), and the plan is that between ``a / sum(a)`` and ``b / sum(b)``.
 
     Parameters
     ----------
