@@ -34,6 +34,7 @@ number of points for smooth problems (measured exponents in ``benchmarks/large_o
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -281,10 +282,13 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             f0 = np.repeat(pf, xhi - xlo)
             g0 = np.repeat(pg, yhi - ylo)
         cost = _k.arc_costs(src, dst, posX, posY, float(p))
+        t_simplex = time.process_time()
         state, its = _solve_level(aL, bL, src, dst, cost, f0, g0, cmax, budget - total_it)
         total_it += its
         rounds += 1
         added_total = 0
+        t_search = 0.0
+        t_simplex = time.process_time() - t_simplex
         while True:
             pi = state[3]
             f = pi[:nX].copy()
@@ -292,8 +296,10 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             shift = 0.5 * (f.max() - g.max())  # keep the potentials near the costs' scale
             f -= shift
             g += shift
+            t0 = time.process_time()
             _, cols, counts, _best, _, _ = _search(_k.MODE_COLLECT, posX, f, ty, dy, g, p, tol_add,
-                                                  arcs_per_row)
+                                                   arcs_per_row)
+            t_search += time.process_time() - t0
             k = int(counts.sum())
             if k == 0:
                 break
@@ -306,7 +312,9 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             dst = np.concatenate([dst, cols_new])
             cost = np.concatenate([cost, _k.arc_costs(rows_new, cols_new, posX, posY, float(p))])
             added_total += k
+            t0 = time.process_time()
             status, its = _s.run_simplex(src, dst, cost, nX, *state, PRICE_RTOL * cmax, budget - total_it)
+            t_simplex += time.process_time() - t0
             total_it += its
             rounds += 1
             if status != _s.STATUS_OPTIMAL:
@@ -318,7 +326,8 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
                 total_it += its
         max_arcs = max(max_arcs, int(src.shape[0]))
         log.append({"depths": (dx, dy), "nodes": (nX, nY), "arcs": int(src.shape[0]),
-                    "added": added_total})
+                    "added": added_total, "cpu_simplex": t_simplex,
+                    "cpu_search": t_search})
         trow, tcol, tflow = _s.tree_arcs(state[0], state[2], nX, nY)
         prev = (dx, dy, trow, tcol, f, g)
     # finest level: leaves are the positive-mass points in tree order
