@@ -239,7 +239,7 @@ def _solve_level(aL, bL, src, dst, cost, f0, g0, cmax, budget):
 
 
 def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_step: int = 2,
-                     arcs_per_row: int = 4, max_rounds: int = 200, max_iter: int | None = None
+                     arcs_per_row: int = 16, max_rounds: int = 200, max_iter: int | None = None
                      ) -> MultiscaleSolution:
     """Raw multiscale solver on validated input (``x (n, d)``, ``y (m, d)`` float64, ``a``,
     ``b`` non-negative with equal sums). Returns a :class:`MultiscaleSolution`; use
@@ -449,7 +449,7 @@ def _check_options(p, top_size, level_step, arcs_per_row, rtol):
 
 def multiscale_wasserstein(x, y, a=None, b=None, *, p: float = 2.0, metric: str = "euclidean",
                            return_result: bool = False, rtol: float = OPTIMALITY_RTOL,
-                           top_size: int = 256, level_step: int = 2, arcs_per_row: int = 4):
+                           top_size: int = 256, level_step: int = 2, arcs_per_row: int = 16):
     r"""Exact ``W_p`` between weighted point clouds by the multiscale sparse simplex.
 
     .. math::
@@ -527,7 +527,7 @@ def grid_points(shape, spacing: float = 1.0) -> np.ndarray:
 
 def wasserstein_grid(a, b, *, p: float = 2.0, spacing: float = 1.0, return_result: bool = False,
                      rtol: float = OPTIMALITY_RTOL, top_size: int = 256, level_step: int = 2,
-                     arcs_per_row: int = 4):
+                     arcs_per_row: int = 16):
     r"""Exact ``W_p`` between two images (histograms on regular grids), certified.
 
     Pixel ``(r, c)`` sits at ``spacing * (r, c)``; the cost is ``||x - y||^p`` between pixel
