@@ -28,6 +28,7 @@ class).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -40,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _harness import RESULTS_DIR, print_table, single_thread_env, write_json  # noqa: E402
+from _harness import RESULTS_DIR, print_table, single_thread_env, write_json
 
 SEEDS = {"white": 101, "lograndom": 202, "cauchy": 303, "uniform2d": 404, "clustered2d": 505,
          "uniform3d": 606}
@@ -173,7 +174,7 @@ def run_child(spec: dict, timeout: float) -> dict | None:
         env[var] = "1"
     env["PYTHONPATH"] = str(HERE.parent) + os.pathsep + env.get("PYTHONPATH", "")
     try:
-        out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env,
+        out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], check=False, env=env,
                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"timeout": timeout}
@@ -254,7 +255,7 @@ def main():
     for kind in ("white", "lograndom", "cauchy"):
         pts = sorted((r["n"], r["cpu_s"]) for r in rows
                      if r["class"] == kind and r["solver"] == "multiscale" and "cpu_s" in r)
-        for (n0, t0), (n1, t1) in zip(pts, pts[1:]):
+        for (n0, t0), (n1, t1) in itertools.pairwise(pts):
             exponents.append({"class": kind, "from_n": n0, "to_n": n1,
                               "exponent": math.log(t1 / t0) / math.log(n1 / n0)})
     print()

@@ -137,6 +137,14 @@ def test_single_points():
     assert r.cost == pytest.approx(1.0, rel=1e-15)
 
 
+@pytest.mark.parametrize("mag", [1e-200, 1e200])
+def test_extreme_magnitudes(mag, rng):
+    x = rng.random((50, 2))
+    y = rng.random((40, 2))
+    ref = multiscale_wasserstein(x, y, p=2)
+    assert multiscale_wasserstein(x * mag, y * mag, p=2) == pytest.approx(ref * mag, rel=1e-12)
+
+
 def test_raw_solution_fields(rng):
     x = rng.random((200, 2))
     y = rng.random((150, 2))

@@ -47,6 +47,7 @@ from .._validation import (
     check_int,
     check_same_mass,
     check_scalar,
+    power_of_two_scale,
 )
 from . import Certificate, OptimalityError, OTResult
 from . import _multiscale_kernels as _k
@@ -500,12 +501,17 @@ def multiscale_wasserstein(x, y, a=None, b=None, *, p: float = 2.0, metric: str 
     check_same_mass(aw, bw, ("a", "b"))
     aw = aw / aw.sum()
     bw = bw / bw.sum()
+    # W_p is homogeneous of degree 1: at extreme magnitudes solve at unit scale (an exact
+    # power-of-two rescaling) so that ||x - y||^p neither overflows nor underflows
+    scale = 1.0 if return_result else power_of_two_scale(xs, ys)
+    if scale != 1.0:
+        xs, ys = xs / scale, ys / scale
     sol = solve_multiscale(xs, ys, aw, bw, p=p, top_size=top_size, level_step=level_step,
                            arcs_per_row=arcs_per_row)
     result = _certified(xs, ys, aw, bw, sol, p, rtol)
     if return_result:
         return result
-    return max(result.cost, 0.0) ** (1.0 / p)
+    return scale * max(result.cost, 0.0) ** (1.0 / p)
 
 
 def grid_points(shape, spacing: float = 1.0) -> np.ndarray:
