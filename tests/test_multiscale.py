@@ -1,0 +1,272 @@
+"""Multiscale sparse exact OT (issue 12): costs against the dense network simplex and POT on
+random and degenerate problems, the all-pairs certificate on its own, grids, bad input."""
+
+import numpy as np
+import ot
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from naive import naive_cost_matrix
+
+from divkit.ot import OptimalityError, OTResult, emd
+from divkit.ot.multiscale import (
+    all_pairs_dual_violation,
+    grid_points,
+    multiscale_wasserstein,
+    solve_multiscale,
+    wasserstein_grid,
+)
+
+RTOL = 1e-9
+
+
+def dense_cost(x, y, p):
+    x = np.asarray(x, float).reshape(len(x), -1)
+    y = np.asarray(y, float).reshape(len(y), -1)
+    D = np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(-1))
+    return D**p
+
+
+def check_against_dense(x, y, a, b, p=2.0, **kw):
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    an, bn = a / a.sum(), b / b.sum()
+    res = multiscale_wasserstein(x, y, an, bn, p=p, return_result=True, **kw)
+    C = dense_cost(x, y, p)
+    ref = emd(an, bn, C).cost
+    scale = float(C.max()) if C.size else 1.0
+    assert abs(res.cost - ref) <= RTOL * max(abs(ref), 1e-300) + 1e-14 * scale, (res.cost, ref)
+    pot = ot.emd2(an, bn, C, numItermax=10**7)
+    assert abs(res.cost - pot) <= 1e-8 * max(abs(ref), 1e-300) + 1e-12 * scale
+    # independent checks of the result
+    G = res.dense_plan()
+    assert np.all(G >= 0)
+    np.testing.assert_allclose(G.sum(1), an, atol=1e-13)
+    np.testing.assert_allclose(G.sum(0), bn, atol=1e-13)
+    assert np.max(res.f[:, None] + res.g[None, :] - C) <= 1e-12 * max(scale, 1e-300)
+    assert abs(float(an @ res.f + bn @ res.g) - ref) <= 1e-12 * max(scale, 1e-300) + RTOL * ref
+    assert res.certificate.is_optimal()
+    return res
+
+
+@st.composite
+def problems(draw):
+    d = draw(st.integers(1, 3))
+    n = draw(st.integers(1, 14))
+    m = draw(st.integers(1, 14))
+    integer = draw(st.booleans())  # integer coordinates: ties and duplicates
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    if integer:
+        x = rng.integers(0, 3, (n, d)).astype(float)
+        y = rng.integers(0, 3, (m, d)).astype(float)
+    else:
+        x = rng.standard_normal((n, d)) * draw(st.sampled_from([1e-3, 1.0, 1e3]))
+        y = rng.standard_normal((m, d)) * (1.0 if draw(st.booleans()) else 1e-3)
+    a = rng.integers(0, 4, n).astype(float) if integer else rng.random(n)
+    b = rng.integers(0, 4, m).astype(float) if integer else rng.random(m)
+    if draw(st.booleans()):  # zero masses
+        a[rng.random(n) < 0.3] = 0.0
+        b[rng.random(m) < 0.3] = 0.0
+    if a.sum() == 0:
+        a[0] = 1.0
+    if b.sum() == 0:
+        b[-1] = 1.0
+    p = draw(st.sampled_from([1.0, 2.0, 3.0]))
+    top = draw(st.sampled_from([1, 2, 4, 256]))
+    return x, y, a, b, p, top
+
+
+@settings(max_examples=60)
+@given(problems())
+def test_property_random_and_degenerate_match_dense_and_pot(prob):
+    x, y, a, b, p, top = prob
+    check_against_dense(x, y, a, b, p=p, top_size=top)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((5, 9), (5, 9)), ((3, 11), (7, 4)), ((16, 16), (16, 16)),
+                                              ((1, 20), (20, 1))])
+def test_grids_nonsquare_zero_mass_match_dense(shape_a, shape_b, rng):
+    A = rng.random(shape_a) ** 3
+    B = rng.random(shape_b) ** 3
+    A[rng.random(shape_a) < 0.3] = 0
+    B[rng.random(shape_b) < 0.3] = 0
+    A /= A.sum()
+    B /= B.sum()
+    res = wasserstein_grid(A, B, return_result=True, top_size=4)
+    C = naive_cost_matrix(grid_points(shape_a), grid_points(shape_b), "sqeuclidean")
+    ref = emd(A.ravel() / A.sum(), B.ravel() / B.sum(), C).cost
+    assert abs(res.cost - ref) <= RTOL * ref
+    assert isinstance(res, OTResult) and sp.issparse(res.plan)
+    assert res.solver == "multiscale-network-simplex"
+    assert res.extra["levels"] >= 2
+
+
+def test_dotmark_like_32x32_against_dense_and_pot(rng):
+    yy, xx = np.mgrid[0:32, 0:32]
+    imgs = []
+    for _ in range(2):
+        img = np.zeros((32, 32))
+        for _ in range(5):
+            c = rng.random(2) * 32
+            s = rng.random() * 3 + 1
+            img += 1 / (1 + ((xx - c[0]) ** 2 + (yy - c[1]) ** 2) / s**2)
+        imgs.append(img / img.sum())
+    res = wasserstein_grid(imgs[0], imgs[1], return_result=True)
+    C = dense_cost(grid_points((32, 32)), grid_points((32, 32)), 2.0)
+    ref = emd(imgs[0].ravel(), imgs[1].ravel(), C).cost
+    pot = ot.emd2(imgs[0].ravel(), imgs[1].ravel(), C, numItermax=10**7)
+    assert abs(res.cost - ref) <= RTOL * ref
+    assert abs(res.cost - pot) <= RTOL * ref
+    assert res.extra["levels"] >= 2 and res.extra["arcs"] < 1024 * 1024 // 4
+
+
+def test_clouds_1d_3d_and_duplicates(rng):
+    x = rng.integers(0, 4, (60, 3)).astype(float)  # many duplicate points
+    y = rng.integers(0, 4, (45, 3)).astype(float)
+    check_against_dense(x, y, rng.random(60), rng.random(45), p=2.0, top_size=8)
+    check_against_dense(rng.random(80), rng.random(70), np.ones(80), np.ones(70), p=1.0, top_size=4)
+    z = np.zeros((10, 2))  # all points identical: cost 0
+    assert multiscale_wasserstein(z, z[:7]) == 0.0
+
+
+def test_single_points():
+    assert multiscale_wasserstein([[0.0, 0.0]], [[3.0, 4.0]], p=1) == pytest.approx(5.0, rel=1e-15)
+    r = multiscale_wasserstein([[0.0], [2.0]], [[1.0]], p=2, return_result=True)
+    assert r.cost == pytest.approx(1.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("mag", [1e-200, 1e200])
+def test_extreme_magnitudes(mag, rng):
+    x = rng.random((50, 2))
+    y = rng.random((40, 2))
+    ref = multiscale_wasserstein(x, y, p=2)
+    assert multiscale_wasserstein(x * mag, y * mag, p=2) == pytest.approx(ref * mag, rel=1e-12)
+
+
+def test_raw_solution_fields(rng):
+    x = rng.random((200, 2))
+    y = rng.random((150, 2))
+    a = np.full(200, 1 / 200)
+    b = np.full(150, 1 / 150)
+    sol = solve_multiscale(x, y, a, b, p=2.0, top_size=16)
+    assert sol.levels >= 3 and sol.iterations > 0 and sol.arcs < 200 * 150
+    assert sol.rows.shape == sol.cols.shape == sol.flows.shape
+    assert sol.flows.size <= 200 + 150 - 1 and np.all(sol.flows > 0)
+    C = dense_cost(x, y, 2.0)
+    assert np.max(sol.f[:, None] + sol.g[None, :] - C) <= sol.violation_bound
+
+
+# ---------------------------------------------------------------- the all-pairs certificate
+
+
+def brute_violation(x, y, f, g, p):
+    V = f[:, None] + g[None, :] - dense_cost(x, y, p)
+    k = int(np.argmax(V))
+    return max(float(V.max()), 0.0), divmod(k, V.shape[1])
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0])
+@pytest.mark.parametrize("delta_rel", [1e-3, 1e-11])
+def test_wrong_dual_far_pair_is_caught(p, delta_rel, rng):
+    """An optimal dual, then one far pair made violated (by a tiny amount too): the pair lies
+    where the tree prunes everything else, and the search still finds it exactly."""
+    n = 600
+    x = rng.random((n, 2)) * 10
+    y = rng.random((n, 2)) * 10
+    res = multiscale_wasserstein(x, y, p=p, return_result=True)
+    f, g = res.f.copy(), res.g.copy()
+    assert all_pairs_dual_violation(x, y, f, g, p=p)[0] <= 1e-12 * 200**p
+    i0 = int(np.argmin(x.sum(1)))  # bottom-left corner source
+    j0 = int(np.argmax(y.sum(1)))  # top-right corner sink: never on an arc of the solver
+    C = dense_cost(x, y, p)
+    scale = float(C.max())
+    delta = delta_rel * scale
+    g -= 1e-6 * scale  # strictly feasible everywhere (the solver's dual is feasible to ~1e-13)
+    # raise g_j0 so that (i0, j0) is violated by delta; lower every other f so nothing else is
+    g[j0] = C[i0, j0] - f[i0] + delta
+    others = np.arange(n) != i0
+    f[others] -= np.max(g[j0] - C[:, j0]) + f.max() + 1.0
+    V = f[:, None] + g[None, :] - C
+    assert np.sum(V > 0) == 1  # exactly one violated pair
+    viol, pair = all_pairs_dual_violation(x, y, f, g, p=p)
+    ref, ref_pair = brute_violation(x, y, f, g, p)
+    assert pair == (i0, j0) == tuple(ref_pair)
+    assert viol == pytest.approx(ref, rel=1e-12, abs=1e-15 * scale)
+    assert viol == pytest.approx(delta, rel=1e-3)
+
+
+def test_violation_search_exact_on_random_duals(rng):
+    for trial in range(5):
+        x = rng.random((300, 3))
+        y = rng.random((250, 3))
+        f = rng.standard_normal(300) * 0.1
+        g = rng.standard_normal(250) * 0.1 - 0.6
+        for p in (1.0, 2.0, 3.0):
+            viol, pair = all_pairs_dual_violation(x, y, f, g, p=p)
+            ref, _ref_pair = brute_violation(x, y, f, g, p)
+            # the oracle evaluates the cost in another operation order: agreement to rounding
+            assert viol == pytest.approx(ref, rel=1e-13, abs=1e-15)
+            if ref > 0:
+                at_pair = f[pair[0]] + g[pair[1]] - dense_cost(x[[pair[0]]], y[[pair[1]]], p)[0, 0]
+                assert at_pair == pytest.approx(ref, rel=1e-13, abs=1e-15)
+    assert all_pairs_dual_violation([[0.0]], [[1.0]], [0.0], [0.0]) == (0.0, (-1, -1))
+
+
+def test_certificate_rejects_wrong_potentials(rng):
+    """The certificate recomputes the violation itself: a solution with a violated far pair
+    is not certified optimal."""
+    from divkit.ot import multiscale as ms
+
+    x = rng.random((100, 2))
+    y = rng.random((100, 2))
+    a = np.full(100, 0.01)
+    sol = solve_multiscale(x, y, a, a, p=2.0, top_size=8)
+    g = sol.g.copy()
+    g[0] += 10.0
+    bad = ms.MultiscaleSolution(sol.rows, sol.cols, sol.flows, sol.f, g, sol.cost, sol.iterations,
+                                sol.levels, sol.rounds, sol.arcs, sol.violation_bound)
+    with pytest.raises(OptimalityError):
+        ms._certified(x, y, a, a, bad, 2.0, 1e-9)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_bad_input():
+    x = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="x"):
+        multiscale_wasserstein([[np.nan, 0.0]], x)
+    with pytest.raises(ValueError, match="dimension"):
+        multiscale_wasserstein(x, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="a"):
+        multiscale_wasserstein(x, x, a=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="total mass"):
+        multiscale_wasserstein(x, x, a=[1.0, 1.0, 1.0], b=[1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="weights"):
+        multiscale_wasserstein(x, x, a=[1.0, 1.0])
+    with pytest.raises(ValueError, match="metric"):
+        multiscale_wasserstein(x, x, metric="cityblock")
+    with pytest.raises(ValueError, match="p"):
+        multiscale_wasserstein(x, x, p=0.5)
+    with pytest.raises(TypeError, match="top_size"):
+        multiscale_wasserstein(x, x, top_size=2.5)
+    with pytest.raises(ValueError, match="level_step"):
+        multiscale_wasserstein(x, x, level_step=0)
+    with pytest.raises(ValueError, match="empty"):
+        multiscale_wasserstein(np.zeros((0, 2)), x)
+    with pytest.raises(ValueError, match="non-negative"):
+        wasserstein_grid(-np.ones((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="same dimension"):
+        wasserstein_grid(np.ones((2, 2)), np.ones(4))
+    with pytest.raises(ValueError, match="a"):
+        wasserstein_grid(np.full((2, 2), np.inf), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="total mass"):
+        wasserstein_grid(np.zeros((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="spacing"):
+        wasserstein_grid(np.ones((2, 2)), np.ones((2, 2)), spacing=0.0)
+    with pytest.raises(ValueError, match="shape"):
+        grid_points((0, 3))
+    with pytest.raises(ValueError, match="lengths"):
+        all_pairs_dual_violation(x, x, [0.0], [0.0, 0.0, 0.0])
