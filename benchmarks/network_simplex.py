@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _harness import (  # noqa: E402
+from _harness import (
     RESULTS_DIR,
     interleaved,
     median_ratio,
@@ -122,7 +122,6 @@ def _rss_now_mib():
 
 def section_large(quick: bool, which: str):
     single_thread_env()
-    import numpy as np
 
     n = 2000 if quick else 8000
     x, y, a, b = _points_problem(n, "uniform", seed=8000)
@@ -163,7 +162,6 @@ def section_large(quick: bool, which: str):
 
 def section_onthefly(quick: bool):
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
-    import numpy as np
 
     from divkit.ot.network_simplex import network_simplex_points
 
@@ -267,8 +265,6 @@ def section_overhead(quick: bool, repeats: int):
     the float path, wall and CPU time, interleaved, median of paired ratios."""
     single_thread_env()
     import statistics
-
-    import numpy as np
 
     from divkit import emd, wasserstein
     from divkit.ot.network_simplex import solve_dense_raw

@@ -10,8 +10,13 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divkit.ot import OptimalityError, emd_batch, network_simplex, network_simplex_points
 from divkit import emd
+from divkit.ot import (
+    OptimalityError,
+    emd_batch,
+    network_simplex,
+    network_simplex_points,
+)
 from divkit.ot.network_simplex import default_max_iter
 
 

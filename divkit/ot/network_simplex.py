@@ -304,7 +304,7 @@ def network_simplex(
     >>> round(res.cost, 12), res.certificate.is_optimal()
     (2.0, True)
     """
-    from .api import emd  # noqa: PLC0415 (api imports this module)
+    from .api import emd
 
     return emd(a, b, C, method="network_simplex", sparse=sparse, rtol=rtol, normalize=normalize,
                warm_start=warm_start, max_iter=max_iter, block_size=block_size)

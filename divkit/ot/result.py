@@ -72,7 +72,7 @@ class OptimalityError(RuntimeError):
     ``result`` holds the non-optimal answer and its certificate for inspection.
     """
 
-    def __init__(self, message: str, result: "OTResult | None" = None):
+    def __init__(self, message: str, result: OTResult | None = None):
         super().__init__(message)
         self.result = result
 
@@ -285,18 +285,14 @@ def _dense_dual_pass(C, f, g, floor):
         for j in range(m):
             c = C[i, j]
             ac = abs(c)
-            if ac > ca:
-                ca = ac
+            ca = max(ca, ac)
             t = fi + g[j] - c
-            if t > w:
-                w = t
+            w = max(w, t)
             if t > 0:
                 q = t / max(ac + afi + abs(g[j]), floor)
                 if q > DUAL_ROUNDING:
-                    if q > r:
-                        r = q
-                    if t > big:
-                        big = t
+                    r = max(r, q)
+                    big = max(big, t)
         cabs[i] = ca
         viol[i] = w
         rel[i] = r
@@ -322,18 +318,14 @@ def _points_dual_pass(x, y, code, minkowski_p, power, f, g, floor):
         for j in range(m):
             c = point_cost(x, i, y, j, code, minkowski_p, power)
             ac = abs(c)
-            if ac > ca:
-                ca = ac
+            ca = max(ca, ac)
             t = fi + g[j] - c
-            if t > w:
-                w = t
+            w = max(w, t)
             if t > 0:
                 q = t / max(ac + afi + abs(g[j]), floor)
                 if q > DUAL_ROUNDING:
-                    if q > r:
-                        r = q
-                    if t > big:
-                        big = t
+                    r = max(r, q)
+                    big = max(big, t)
         cabs[i] = ca
         viol[i] = w
         rel[i] = r
@@ -349,8 +341,7 @@ def _ctransform_rows_dense(C, g, rows, cols):
         best = np.inf
         for j in cols:
             t = C[rows[k], j] - g[j]
-            if t < best:
-                best = t
+            best = min(best, t)
         out[k] = best
     return out
 
@@ -364,8 +355,7 @@ def _ctransform_cols_dense(C, f, cols):
         best = np.inf
         for i in range(C.shape[0]):
             t = C[i, j] - f[i]
-            if t < best:
-                best = t
+            best = min(best, t)
         out[k] = best
     return out
 
@@ -377,8 +367,7 @@ def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows, cols):
         best = np.inf
         for j in cols:
             t = point_cost(x, rows[k], y, j, code, minkowski_p, power) - g[j]
-            if t < best:
-                best = t
+            best = min(best, t)
         out[k] = best
     return out
 
@@ -390,8 +379,7 @@ def _ctransform_cols_points(x, y, code, minkowski_p, power, f, cols):
         best = np.inf
         for i in range(x.shape[0]):
             t = point_cost(x, i, y, cols[k], code, minkowski_p, power) - f[i]
-            if t < best:
-                best = t
+            best = min(best, t)
         out[k] = best
     return out
 
@@ -493,7 +481,7 @@ def certify(a, b, C, plan, f, g) -> Certificate:
     >>> cert.primal_value, cert.is_optimal()
     (0.0, True)
     """
-    from .problem import make_problem  # noqa: PLC0415 (problem imports nothing from here)
+    from .problem import make_problem
 
     problem = make_problem(a, b, C)
     coo = sp.coo_array(plan)
@@ -603,6 +591,17 @@ class KRPotential:
     value: float
 
 
-__all__ = ["OTResult", "Certificate", "RawSolution", "OptimalityError", "KRPotential", "certify",
-           "finish", "require_optimal", "centre_potentials", "OPTIMALITY_RTOL", "ROUNDING",
-           "MASS_FLOOR"]
+__all__ = [
+    "MASS_FLOOR",
+    "OPTIMALITY_RTOL",
+    "ROUNDING",
+    "Certificate",
+    "KRPotential",
+    "OTResult",
+    "OptimalityError",
+    "RawSolution",
+    "centre_potentials",
+    "certify",
+    "finish",
+    "require_optimal",
+]

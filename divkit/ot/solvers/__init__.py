@@ -15,5 +15,11 @@ from .._lp import highs_settings, solve_dual, solve_primal
 from .._pot_backend import solve_pot_raw
 from ..network_simplex import solve_dense_raw, solve_points_raw
 
-__all__ = ["solve_dense_raw", "solve_points_raw", "solve_primal", "solve_dual", "solve_pot_raw",
-           "highs_settings"]
+__all__ = [
+           "highs_settings",
+           "solve_dense_raw",
+           "solve_dual",
+           "solve_points_raw",
+           "solve_pot_raw",
+           "solve_primal",
+]
