@@ -10,7 +10,9 @@ Sections (each runs in its own subprocess so thread settings and peak memory are
 3. on the fly: n = m = 20000 point clouds without a cost matrix, time and peak memory;
 4. batch: 10^4 problems of 32 points, ``emd_batch`` with 2 threads vs a Python loop of
    ``ot.emd2``;
-5. warm start: 20 problems whose points drift slightly, warm vs cold (ratio).
+5. warm start: 20 problems whose points drift slightly, warm vs cold (ratio);
+6. overhead: the public ``emd`` route over the raw solver and ``wasserstein(return_result=True)``
+   over the float path at n = 2000 (wall and CPU time, paired ratios).
 
 Usage: ``python benchmarks/network_simplex.py [--quick] [--sections 1,2,3,4,5]``.
 Writes ``benchmarks/results/network_simplex.json`` and a PNG of section 1.
@@ -30,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _harness import (  # noqa: E402
+from _harness import (
     RESULTS_DIR,
     interleaved,
     median_ratio,
@@ -223,7 +225,7 @@ def section_warm(quick: bool, repeats: int):
     single_thread_env()
     import numpy as np
 
-    from divkit.ot.network_simplex import solve_network_simplex
+    from divkit.ot.network_simplex import network_simplex as solve_network_simplex
 
     n = 300 if quick else 1000
     steps = 20
@@ -255,6 +257,54 @@ def section_warm(quick: bool, repeats: int):
         "cold_pivots": sum(r.iterations for r in c),
         "warm_pivots": sum(r.iterations for r in w),
         "max_abs_cost_diff": max(abs(p.cost - q.cost) for p, q in zip(c, w)),
+    }
+
+
+def section_overhead(quick: bool, repeats: int):
+    """Issue 9 point 7: the public route's cost over the raw solver, and return_result's over
+    the float path, wall and CPU time, interleaved, median of paired ratios."""
+    single_thread_env()
+    import statistics
+
+    from divkit import emd, wasserstein
+    from divkit.ot.network_simplex import solve_dense_raw
+    from divkit.ot.problem import make_problem
+
+    n = 600 if quick else 2000
+    x, y, a, b = _points_problem(n, "dirichlet", seed=7)
+    C = _sqeuclidean(x, y)
+    problem = make_problem(a, b, C)
+    cands = {
+        "raw": lambda: solve_dense_raw(problem),
+        "emd": lambda: emd(a, b, C, sparse=True),
+        "emd_dense_plan": lambda: emd(a, b, C).plan,
+        "w_float": lambda: wasserstein(x, y, a, b, p=2),
+        "w_result": lambda: wasserstein(x, y, a, b, p=2, return_result=True),
+    }
+    for fn in cands.values():
+        fn()
+    wall = {k: [] for k in cands}
+    cpu = {k: [] for k in cands}
+    for _ in range(repeats):
+        for k, fn in cands.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall[k].append(time.perf_counter() - t0)
+            cpu[k].append(time.process_time() - c0)
+
+    def ratio(d, u, v):
+        return statistics.median(p / q for p, q in zip(d[u], d[v]))
+
+    return {
+        "n": n,
+        "repeats": repeats,
+        **{f"{k}_wall_s": statistics.median(v) for k, v in wall.items()},
+        **{f"{k}_cpu_s": statistics.median(v) for k, v in cpu.items()},
+        "emd_over_raw_wall": ratio(wall, "emd", "raw"),
+        "emd_over_raw_cpu": ratio(cpu, "emd", "raw"),
+        "dense_plan_over_sparse_cpu": ratio(cpu, "emd_dense_plan", "emd"),
+        "result_over_float_wall": ratio(wall, "w_result", "w_float"),
+        "result_over_float_cpu": ratio(cpu, "w_result", "w_float"),
     }
 
 
@@ -313,6 +363,8 @@ def main():
             out = section_onthefly(args.quick)
         elif what == "batch":
             out = section_batch(args.quick, args.repeats)
+        elif what == "overhead":
+            out = section_overhead(args.quick, args.repeats)
         else:
             out = section_warm(args.quick, args.repeats)
         print("RESULT " + json.dumps(out, default=float))
@@ -355,6 +407,13 @@ def main():
         print_table([row], ["n", "steps", "cold_s", "warm_s", "ratio_warm_over_cold",
                             "cold_pivots", "warm_pivots", "max_abs_cost_diff"],
                     title="\n(5) warm start over a drifting sequence, single thread")
+    if "6" in sections:
+        row = _run_child(["overhead", *flags])
+        payload["overhead"] = row
+        print_table([row], ["n", "raw_cpu_s", "emd_cpu_s", "emd_over_raw_wall", "emd_over_raw_cpu",
+                            "dense_plan_over_sparse_cpu", "result_over_float_wall",
+                            "result_over_float_cpu"],
+                    title="\n(6) public emd route over the raw solver; return_result over the float path")
     write_json("network_simplex" + ("_quick" if args.quick else ""), payload)
 
 

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from divkit.ot._result import OptimalityError, OTResult, centre_potentials, certify, require_optimal
+from divkit.ot._result import (
+    OptimalityError,
+    OTResult,
+    centre_potentials,
+    certify,
+    require_optimal,
+)
 
 
 def _swap_problem():

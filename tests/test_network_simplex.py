@@ -10,8 +10,13 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divkit.ot import OptimalityError, emd_batch, network_simplex, network_simplex_points
 from divkit import emd
+from divkit.ot import (
+    OptimalityError,
+    emd_batch,
+    network_simplex,
+    network_simplex_points,
+)
 from divkit.ot.network_simplex import default_max_iter
 
 
@@ -221,8 +226,15 @@ def test_invariances(problem, shift, factor):
     q = rng.permutation(len(b))
     perm = network_simplex(a[p], b[q], C[np.ix_(p, q)])
     assert_close_cost(perm.cost, base.cost, scale)
-    shifted = network_simplex(a, b, C + shift)
-    assert_close_cost(shifted.cost, base.cost + shift, scale + abs(shift))
+    try:
+        shifted = network_simplex(a, b, C + shift)
+    except OptimalityError:
+        # the strict certificate measures the cost against itself: an optimum made of a shift
+        # far below the rounding of the other costs (1e-100 next to 1) is right but cannot be
+        # proven to 1e-9 of itself in float64, so it raises (issue 9: right or raise)
+        assert abs(shift) < 1e-12 * scale and base.cost < 1e-12 * scale
+    else:
+        assert_close_cost(shifted.cost, base.cost + shift, scale + abs(shift))
     scaled = network_simplex(a, b, C * factor)
     assert_close_cost(scaled.cost, base.cost * factor, scale * factor)
 

@@ -9,13 +9,18 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_cost_matrix, naive_transport_lp
 from scipy.spatial.distance import cdist
 
-from divkit import cost_matrix, emd, kantorovich_rubinstein_potential, wasserstein, wasserstein_1d
-from divkit.ot import OptimalityError, OTResult, certify
+from divkit import (
+    cost_matrix,
+    emd,
+    kantorovich_rubinstein_potential,
+    wasserstein,
+    wasserstein_1d,
+)
+from divkit.ot import OptimalityError, certify
 from divkit.ot import api as ot_api
-
-from naive import naive_cost_matrix, naive_transport_lp
 
 TOL = 1e-9
 METHODS = ("highs-primal", "highs-dual", "network_simplex")

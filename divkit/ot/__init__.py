@@ -4,30 +4,38 @@ Every exact solver returns an :class:`OTResult` carrying an independently comput
 :class:`Certificate` of optimality.
 """
 
-from .result import Certificate, KRPotential, OptimalityError, OTResult, RawSolution, certify, finish
-from .problem import OTProblem, make_problem
 from .api import WassersteinResult, emd, kantorovich_rubinstein_potential, wasserstein
 from .batch import BatchOTResult, emd_batch
 from .costs import cost_matrix
 from .network_simplex import network_simplex, network_simplex_points
 from .one_d import sliced_wasserstein, wasserstein_1d
+from .problem import OTProblem, make_problem
+from .result import (
+    Certificate,
+    KRPotential,
+    OptimalityError,
+    OTResult,
+    RawSolution,
+    certify,
+    finish,
+)
 
 __all__ = [
     "BatchOTResult",
     "Certificate",
     "KRPotential",
-    "OptimalityError",
-    "OTResult",
     "OTProblem",
+    "OTResult",
+    "OptimalityError",
     "RawSolution",
     "WassersteinResult",
-    "finish",
-    "make_problem",
     "certify",
     "cost_matrix",
     "emd",
     "emd_batch",
+    "finish",
     "kantorovich_rubinstein_potential",
+    "make_problem",
     "network_simplex",
     "network_simplex_points",
     "sliced_wasserstein",

@@ -45,7 +45,7 @@ DEFAULT_HIGHS_METHOD = {"highs-primal": "highs-ds", "highs-dual": "highs-ipm"}
 def highs_settings(solver: str, *, highs_method=None, tolerance=None, time_limit=None,
                    max_iter=None, presolve=None) -> dict:
     """Validate the HiGHS options once and return ``linprog`` keyword arguments."""
-    from .._validation import check_int, check_scalar  # noqa: PLC0415
+    from .._validation import check_int, check_scalar
 
     method = DEFAULT_HIGHS_METHOD[solver] if highs_method is None else highs_method
     if method not in _HIGHS_METHODS:
@@ -160,4 +160,4 @@ def _result(a, b, C, plan, f, g, solver, res) -> RawSolution:
                        iterations=nit if nit is not None else -1)
 
 
-__all__ = ["solve_primal", "solve_dual", "highs_settings", "HIGHS_TOLERANCE"]
+__all__ = ["HIGHS_TOLERANCE", "highs_settings", "solve_dual", "solve_primal"]

@@ -643,8 +643,7 @@ def _ctransform_cols_dense(C, f):
             fi = f[i]
             for j in range(j0, j1):
                 t = C[i, j] - fi
-                if t < g[j]:
-                    g[j] = t
+                g[j] = min(g[j], t)
     return g
 
 
@@ -657,8 +656,7 @@ def _ctransform_rows_dense(C, g, rows):
         best = np.inf
         for j in range(C.shape[1]):
             t = C[i, j] - g[j]
-            if t < best:
-                best = t
+            best = min(best, t)
         out[k] = best
     return out
 
@@ -672,8 +670,7 @@ def _ctransform_cols_points(x, y, code, minkowski_p, power, f):
         best = np.inf
         for i in range(n):
             t = _point_cost(x, i, y, j, code, minkowski_p, power) - f[i]
-            if t < best:
-                best = t
+            best = min(best, t)
         g[j] = best
     return g
 
@@ -686,8 +683,7 @@ def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows):
         best = np.inf
         for j in range(y.shape[0]):
             t = _point_cost(x, i, y, j, code, minkowski_p, power) - g[j]
-            if t < best:
-                best = t
+            best = min(best, t)
         out[k] = best
     return out
 
@@ -705,10 +701,8 @@ def _points_violation_and_range(x, y, code, minkowski_p, power, f, g):
         for j in range(m):
             c = _point_cost(x, i, y, j, code, minkowski_p, power)
             r = f[i] + g[j] - c
-            if r > worst:
-                worst = r
-            if abs(c) > big:
-                big = abs(c)
+            worst = max(worst, r)
+            big = max(big, abs(c))
         viol[i] = worst
         cabs[i] = big
     return viol.max(), cabs.max()
@@ -725,10 +719,8 @@ def _points_cost_range(x, y, code, minkowski_p, power):
         z = -np.inf
         for j in range(m):
             c = _point_cost(x, i, y, j, code, minkowski_p, power)
-            if c < a:
-                a = c
-            if c > z:
-                z = c
+            a = min(a, c)
+            z = max(z, c)
         lo[i] = a
         hi[i] = z
     return lo.min(), hi.max()
@@ -789,8 +781,7 @@ def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
     for i in range(n):
         for j in range(m):
             t = C[i, j] - f[i]
-            if t < g[j]:
-                g[j] = t
+            g[j] = min(g[j], t)
     return rows, cols, vals, f, g, status, total_it
 
 
@@ -831,8 +822,6 @@ def _min_max(C):
     lo = np.inf
     hi = -np.inf
     for v in C.ravel():
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
+        lo = min(lo, v)
+        hi = max(hi, v)
     return lo, hi

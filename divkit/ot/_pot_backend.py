@@ -18,7 +18,7 @@ from .result import RawSolution
 
 def _import_pot():
     try:
-        import ot  # noqa: PLC0415 (optional dependency, imported lazily)
+        import ot
     except ImportError as exc:  # pragma: no cover - POT is installed in CI
         raise ImportError(
             'method="pot" needs the optional dependency POT (pip install pot)'

@@ -25,10 +25,21 @@ from .network_simplex import (
     warm_potentials,
 )
 from .one_d import wp_1d
-from .problem import OTProblem, check_flag, dense_problem_trusted, make_problem, probability_weights
-from .result import OPTIMALITY_RTOL, KRPotential, OptimalityError, OTResult, RawSolution, finish
-
-
+from .problem import (
+    OTProblem,
+    check_flag,
+    dense_problem_trusted,
+    make_problem,
+    probability_weights,
+)
+from .result import (
+    OPTIMALITY_RTOL,
+    KRPotential,
+    OptimalityError,
+    OTResult,
+    RawSolution,
+    finish,
+)
 
 #: metrics for which ``d`` satisfies the triangle inequality (Kantorovich–Rubinstein applies)
 _TRUE_METRICS = ("euclidean", "cityblock", "chebyshev", "minkowski")
@@ -69,7 +80,7 @@ def check_options(function: str, method: str, options: dict) -> dict:
                                                              given.get("block_size"))
         return {"warm_start": given.get("warm_start"), "max_iter": max_iter, "block_size": block_size}
     if method == "pot":
-        from .._validation import check_int  # noqa: PLC0415
+        from .._validation import check_int
 
         mi = given.get("max_iter")
         return {"max_iter": None if mi is None else check_int(mi, "max_iter", low=1)}
@@ -444,5 +455,11 @@ def wasserstein(
     return WassersteinResult(**fields, length_scale=scale, distance=distance)
 
 
-__all__ = ["emd", "wasserstein", "kantorovich_rubinstein_potential", "WassersteinResult",
-           "solve_problem", "check_options"]
+__all__ = [
+    "WassersteinResult",
+    "check_options",
+    "emd",
+    "kantorovich_rubinstein_potential",
+    "solve_problem",
+    "wasserstein",
+]

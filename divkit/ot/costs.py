@@ -34,8 +34,7 @@ def _pair_cost(x, i, y, j, code, minkowski_p):
     if code == 3:
         for k in range(d):
             t = abs(x[i, k] - y[j, k])
-            if t > acc:
-                acc = t
+            acc = max(acc, t)
         return acc
     for k in range(d):
         acc += abs(x[i, k] - y[j, k]) ** minkowski_p

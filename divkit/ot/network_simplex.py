@@ -23,12 +23,12 @@ Conventions
   (so one outlier entry such as ``1e32`` cannot swamp the others), with a retry at the always
   safe ``M = max C - min C`` if an artificial arc keeps flow; the pricing tolerance is
   :data:`PRICE_RTOL` times ``M``.
-* Certificates: :func:`network_simplex` checks the shared certificate and, in addition,
-  :func:`support_relative_residual` (residuals on the scale of the costs actually used), which
-  catches answers that the ``mass * max|C|`` scale of the certificate lets through.
+* The raw solvers :func:`solve_dense_raw` / :func:`solve_points_raw` return a
+  :class:`~divkit.ot.result.RawSolution`; the public wrappers go through
+  :func:`divkit.ot.result.finish` (the strict certificate shared by every route).
 * If ``sum(b)`` differs from ``sum(a)`` (by rounding: validation allows a relative
-  ``MASS_RTOL``), ``b`` is rescaled to ``sum(a)`` and the certificate refers to the rescaled
-  ``b`` (``result.extra["b_rescaled"]`` is True).
+  ``MASS_RTOL``), ``b`` is rescaled to ``sum(a)`` once, in the problem
+  (``result.b_rescaled`` is True).
 """
 
 from __future__ import annotations
@@ -304,7 +304,7 @@ def network_simplex(
     >>> round(res.cost, 12), res.certificate.is_optimal()
     (2.0, True)
     """
-    from .api import emd  # noqa: PLC0415 (api imports this module)
+    from .api import emd
 
     return emd(a, b, C, method="network_simplex", sparse=sparse, rtol=rtol, normalize=normalize,
                warm_start=warm_start, max_iter=max_iter, block_size=block_size)

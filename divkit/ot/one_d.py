@@ -61,7 +61,7 @@ def _uniform_merge_sorted(u, v, p):
     while i < n and j < m:
         end_u = (i + 1) * m
         end_v = (j + 1) * n
-        end = end_u if end_u < end_v else end_v
+        end = min(end_v, end_u)
         acc += (end - prev) * (_power(abs(u[i] - v[j]), p) - ref)
         prev = end
         if end_u == end:
@@ -82,7 +82,7 @@ def _weighted_merge_sorted(u, cu, v, cv, p):
     j = 0
     prev = 0.0
     while i < n and j < m:
-        end = cu[i] if cu[i] < cv[j] else cv[j]
+        end = min(cv[j], cu[i])
         if end > prev:
             acc += (end - prev) * (_power(abs(u[i] - v[j]), p) - ref)
             prev = end
@@ -324,4 +324,4 @@ def sliced_wasserstein(
     return scale * max(float(terms.mean()), 0.0) ** (1.0 / p)
 
 
-__all__ = ["wasserstein_1d", "sliced_wasserstein"]
+__all__ = ["sliced_wasserstein", "wasserstein_1d"]

@@ -66,10 +66,8 @@ def _min_max_finite(C):
         elif not np.isfinite(v):
             bad += 1
         else:
-            if v < lo:
-                lo = v
-            if v > hi:
-                hi = v
+            lo = min(lo, v)
+            hi = max(hi, v)
     return lo, hi, bad
 
 
@@ -169,7 +167,7 @@ class OTProblem:
         return pair_costs_at(self.x, self.y, self.metric_code, self.minkowski_p, self.power,
                              np.asarray(rows, np.int64), np.asarray(cols, np.int64))
 
-    def restricted(self, rows: np.ndarray, cols: np.ndarray) -> "OTProblem":
+    def restricted(self, rows: np.ndarray, cols: np.ndarray) -> OTProblem:
         """The sub-problem on the given rows and columns (trusted: no validation)."""
         a = np.ascontiguousarray(self.a[rows])
         b = np.ascontiguousarray(self.b[cols])
@@ -295,6 +293,16 @@ def make_points_problem(x, y, a, b, *, metric_code: int, power: float, minkowski
                      power=float(power), b_rescaled=rescaled)
 
 
-__all__ = ["OTProblem", "make_problem", "make_points_problem", "balance_masses",
-           "dense_problem_trusted", "check_flag", "probability_weights", "sample_pairs", "pair_costs_at", "COST_SAMPLE_SIZE",
-           "COST_FLOOR_QUANTILE"]
+__all__ = [
+    "COST_FLOOR_QUANTILE",
+    "COST_SAMPLE_SIZE",
+    "OTProblem",
+    "balance_masses",
+    "check_flag",
+    "dense_problem_trusted",
+    "make_points_problem",
+    "make_problem",
+    "pair_costs_at",
+    "probability_weights",
+    "sample_pairs",
+]
