@@ -418,8 +418,9 @@ def _tighten(problem: OTProblem, f: np.ndarray):
     return _ctransform_rows_points(*args, g, every_row, every_col), g
 
 
-def _certificate(problem: OTProblem, rows, cols, vals, f, g) -> Certificate:
-    """The one certificate pass (one sweep over ``C``, or over all pairs on the fly)."""
+def _certificate(problem: OTProblem, rows, cols, vals, f, g, dual_pass=None) -> Certificate:
+    """The one certificate pass (one sweep over ``C``, over all pairs on the fly, or the
+    caller's exact pruned all-pairs pass ``dual_pass``; see :func:`finish`)."""
     a, b = problem.a, problem.b
     n, m = problem.shape
     mass = problem.total_mass
@@ -431,7 +432,9 @@ def _certificate(problem: OTProblem, rows, cols, vals, f, g) -> Certificate:
     dual = math.fsum(np.concatenate([a * f, b * g]))
     dual_on_plan = math.fsum(np.concatenate([row_sums * f, col_sums * g]))
     floor = problem.cost_floor / mass if mass > 0 else 1.0
-    if problem.C is not None:
+    if dual_pass is not None:
+        cabs, infeas, rel, sig = dual_pass(f, g, floor)
+    elif problem.C is not None:
         cabs, infeas, rel, sig = _dense_dual_pass(problem.C, f, g, floor)
     else:
         cabs, infeas, rel, sig = _points_dual_pass(problem.x, problem.y, problem.metric_code,
@@ -492,7 +495,7 @@ def certify(a, b, C, plan, f, g) -> Certificate:
 
 
 def finish(problem: OTProblem, raw: RawSolution, *, rtol: float = OPTIMALITY_RTOL,
-           sparse: bool = False, live=None) -> OTResult:
+           sparse: bool = False, live=None, dual_pass=None) -> OTResult:
     """Turn a raw solution into a certified :class:`OTResult` (the only way routes do it).
 
     Parameters
@@ -506,6 +509,13 @@ def finish(problem: OTProblem, raw: RawSolution, *, rtol: float = OPTIMALITY_RTO
         The strict check's tolerance (see the module docstring).
     sparse : bool
         Whether :attr:`OTResult.plan` is the sparse plan.
+    dual_pass : callable, optional
+        For point problems too large for a sweep over all ``n x m`` pairs (the multiscale
+        solver): ``dual_pass(f, g, floor) -> (max|C|, max_ij v_ij, V, significant v)``, the
+        dual-feasibility numbers of the certificate over *every* pair, computed by exact
+        pruning, or upper bounds of them (upper bounds only make the check stricter). The raw
+        solution must then carry potentials on every atom (zero-mass ones included) with
+        ``c_transformed=True``: the finisher runs no c-transform sweep of its own.
 
     Raises
     ------
@@ -530,13 +540,15 @@ def finish(problem: OTProblem, raw: RawSolution, *, rtol: float = OPTIMALITY_RTO
     else:
         f = np.array(raw.f, dtype=np.float64)
         g = np.array(raw.g, dtype=np.float64)
-    if problem.has_zero_mass:
+    if dual_pass is not None and not raw.c_transformed:
+        raise ValueError("finish: a pruned dual_pass needs potentials the solver c-transformed itself")
+    if problem.has_zero_mass and dual_pass is None:
         f, g = _restore_zero_mass(problem, f, g)
     if not raw.c_transformed:
         f, g = _tighten(problem, f)
     f, g = centre_potentials(problem.a, problem.b, f, g)
-    cert = _certificate(problem, rows, cols, vals, f, g)
-    if not cert.is_optimal(rtol) and raw.c_transformed:
+    cert = _certificate(problem, rows, cols, vals, f, g, dual_pass)
+    if not cert.is_optimal(rtol) and raw.c_transformed and dual_pass is None:
         # potentials that lost digits to an offset: (g^c, f^c) recovers them (a second pass
         # only on this rare path)
         f2, g2 = centre_potentials(problem.a, problem.b, *_tighten(problem, f))
