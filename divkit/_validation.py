@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit
 
 #: Default absolute tolerance on ``|sum(p) - 1|`` for histograms. Loose enough for float32

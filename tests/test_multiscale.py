@@ -230,7 +230,7 @@ def test_certificate_rejects_wrong_potentials(rng):
     bad = ms.MultiscaleSolution(sol.rows, sol.cols, sol.flows, sol.f, g, sol.cost, sol.iterations,
                                 sol.levels, sol.rounds, sol.arcs, sol.violation_bound)
     with pytest.raises(OptimalityError):
-        ms._certified(x, y, a, a, bad, 2.0, 1e-9)
+        ms.finish_multiscale(x, y, a, a, bad, 2.0, 1e-9)
 
 
 # ---------------------------------------------------------------- bad input
@@ -272,3 +272,22 @@ def test_bad_input():
         grid_points((0, 3))
     with pytest.raises(ValueError, match="lengths"):
         all_pairs_dual_violation(x, x, [0.0], [0.0, 0.0, 0.0])
+
+
+def test_wasserstein_auto_routes_large_low_dimensional_clouds_to_multiscale(rng):
+    """divkit.wasserstein(method='auto') picks the multiscale solver above MULTISCALE_MIN_PAIRS
+    (saying so on the result) and agrees with the dense network simplex."""
+    from divkit import wasserstein
+    from divkit.ot.api import MULTISCALE_MIN_PAIRS
+
+    n = int(np.ceil(np.sqrt(MULTISCALE_MIN_PAIRS)))
+    x = rng.random((n, 2))
+    y = rng.random((n, 2)) + [0.3, 0.0]
+    res = wasserstein(x, y, p=2, return_result=True)
+    assert res.solver == "multiscale-network-simplex" and res.certificate.is_optimal()
+    dense = wasserstein(x, y, p=2, method="network_simplex", return_result=True)
+    assert dense.solver != "multiscale-network-simplex"
+    assert abs(res.distance - dense.distance) <= 1e-9 * dense.distance
+    assert wasserstein(x, y, p=2) == res.distance
+    small = wasserstein(x[:100], y[:100], p=2, return_result=True)
+    assert small.solver != "multiscale-network-simplex"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit
 
 MODE_COLLECT = 0  # record up to kmax pairs per query with value > tol

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit
 
 STATUS_OPTIMAL = 0

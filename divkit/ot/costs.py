@@ -7,6 +7,7 @@ kernels and by solvers that evaluate costs on the fly.
 from __future__ import annotations
 
 import numpy as np
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit, prange
 
 #: metric name -> integer code understood by the kernels

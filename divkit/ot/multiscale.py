@@ -408,7 +408,7 @@ def _violation(x, y, f, g, p, tree: _Tree | None = None):
     return float(best), (int(bq), int(tree.perm[bj]))
 
 
-def _certified(x, y, a, b, sol: MultiscaleSolution, p: float, rtol: float) -> OTResult:
+def finish_multiscale(x, y, a, b, sol: MultiscaleSolution, p: float, rtol: float) -> OTResult:
     """Certify ``sol`` through the one OT finisher (:func:`divkit.ot.result.finish`).
 
     The problem is the point problem ``||x_i - y_j||^p``; the finisher's dual-feasibility
@@ -504,7 +504,7 @@ def multiscale_wasserstein(x, y, a=None, b=None, *, p: float = 2.0, metric: str 
         xs, ys = xs / scale, ys / scale
     sol = solve_multiscale(xs, ys, aw, bw, p=p, top_size=top_size, level_step=level_step,
                            arcs_per_row=arcs_per_row)
-    result = _certified(xs, ys, aw, bw, sol, p, rtol)
+    result = finish_multiscale(xs, ys, aw, bw, sol, p, rtol)
     if return_result:
         return result
     return scale * max(result.cost, 0.0) ** (1.0 / p)
@@ -566,5 +566,5 @@ def wasserstein_grid(a, b, *, p: float = 2.0, spacing: float = 1.0, return_resul
                                   top_size=top_size, level_step=level_step, arcs_per_row=arcs_per_row)
 
 
-__all__ = ["MultiscaleSolution", "all_pairs_dual_violation", "grid_points", "multiscale_wasserstein",
+__all__ = ["MultiscaleSolution", "all_pairs_dual_violation", "finish_multiscale", "grid_points", "multiscale_wasserstein",
            "solve_multiscale", "wasserstein_grid"]

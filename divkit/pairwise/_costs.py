@@ -10,6 +10,7 @@ a pair falls in.
 from __future__ import annotations
 
 import numpy as np
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit, prange
 
 
