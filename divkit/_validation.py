@@ -217,6 +217,13 @@ def check_scalar(
     return v
 
 
+def check_bool(value, name: str) -> bool:
+    """A real bool (or numpy bool); anything else is a TypeError naming the argument."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_int(value, name: str, *, low: int | None = None) -> int:
     """An integer (Python or numpy) ``>= low``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -254,6 +261,7 @@ __all__ = [
     "as_seed_generator",
     "to_scalar",
     "power_of_two_scale",
+    "check_bool",
 ]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from divkit._validation import SUM_ATOL, as_weights, power_of_two_scale
+from divkit._validation import SUM_ATOL, as_weights, check_bool, power_of_two_scale
 from divkit.mmd.kernels import (
     MEDIAN_MAX_POINTS,
     KernelSpec,
@@ -45,14 +45,20 @@ def _check_sizes(estimator: str, n: int, m: int) -> None:
                          f"{n} and {m}")
 
 
-def _probability_weights(w, n: int, name: str):
+def _probability_weights(w, n: int, name: str, normalize: bool = False):
+    """The weight rule of docs/conventions.md ("Weights and normalisation"): weights must sum to
+    1 within SUM_ATOL, unless ``normalize`` asks for division by their (positive) total."""
     if w is None:
         return None
     arr = as_weights(w, n, name)
     total = float(arr.sum())
+    if normalize:
+        if not total > 0.0:
+            raise ValueError(f"{name} has total mass {total!r}: it cannot be normalised")
+        return arr / total
     if abs(total - 1.0) > SUM_ATOL:
         raise ValueError(f"{name} must sum to 1 (got {total!r}, atol={SUM_ATOL:g}): they are the "
-                         "masses of a probability measure")
+                         "masses of a probability measure; pass normalize=True to normalise them")
     return arr
 
 
@@ -112,6 +118,7 @@ def mmd2(
     degree: int = 3,
     median_max_points: int = MEDIAN_MAX_POINTS,
     median_seed=0,
+    normalize: bool = False,
 ) -> float:
     r"""Squared maximum mean discrepancy MMD^2 between two samples.
 
@@ -149,7 +156,9 @@ def mmd2(
     kernel_weights : array_like, optional
         Non-negative weights of a bandwidth mixture (default all 1).
     x_weights, y_weights : array_like, optional
-        Probability weights of the points (non-negative, summing to 1); biased estimator only.
+        Probability weights of the points (non-negative, summing to 1 within ``SUM_ATOL``);
+        biased estimator only. Weights that do not sum to 1 raise ``ValueError`` unless
+        ``normalize=True`` (the rule of the divergences; docs/conventions.md).
     gamma, coef0, degree : polynomial kernel parameters
         Defaults ``gamma = 1/d``, ``coef0 = 1``, ``degree = 3`` (the KID kernel); ``gamma > 0``
         and ``coef0 >= 0`` keep the kernel positive definite.
@@ -157,6 +166,9 @@ def mmd2(
         Pooled points used by ``bandwidth="median"`` (a seeded subsample beyond that).
     median_seed : int or Generator, default 0
         Seed of that subsample.
+    normalize : bool, default False
+        Divide each weight vector by its total first (as scipy's ``energy_distance`` and
+        ``wasserstein_distance`` always do).
 
     Returns
     -------
@@ -189,8 +201,9 @@ def mmd2(
     X, Y = _as_sample_pair(x, y)
     estimator = _check_estimator(estimator)
     _check_sizes(estimator, X.shape[0], Y.shape[0])
-    a = _probability_weights(x_weights, X.shape[0], "x_weights")
-    b = _probability_weights(y_weights, Y.shape[0], "y_weights")
+    normalize = check_bool(normalize, "normalize")
+    a = _probability_weights(x_weights, X.shape[0], "x_weights", normalize)
+    b = _probability_weights(y_weights, Y.shape[0], "y_weights", normalize)
     if (a is not None or b is not None) and estimator != "biased":
         raise ValueError("x_weights / y_weights are supported by estimator='biased' only")
     spec, X, Y, _, value_scale = resolve_kernel_rescaled(
@@ -205,7 +218,7 @@ def mmd2(
     return check_representable(value_scale * value)
 
 
-def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
+def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) -> float:
     r"""Energy distance ``2 E||X - Y|| - E||X - X'|| - E||Y - Y'||`` between two samples.
 
     This is the squared form (Székely and Rizzo), equal to the biased MMD^2 with the distance
@@ -221,7 +234,11 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
     x, y : array_like, shape (n, d) and (m, d)
         Samples; 1-D input means d = 1.
     x_weights, y_weights : array_like, optional
-        Probability weights of the points (non-negative, summing to 1).
+        Probability weights of the points (non-negative, summing to 1 within ``SUM_ATOL``).
+    normalize : bool, default False
+        Divide each weight vector by its total first; without it, weights that do not sum
+        to 1 raise ``ValueError`` (docs/conventions.md, "Weights and normalisation"; scipy
+        normalises silently).
 
     Returns
     -------
@@ -242,8 +259,9 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
     0.5
     """
     X, Y = _as_sample_pair(x, y)
-    a = _probability_weights(x_weights, X.shape[0], "x_weights")
-    b = _probability_weights(y_weights, Y.shape[0], "y_weights")
+    normalize = check_bool(normalize, "normalize")
+    a = _probability_weights(x_weights, X.shape[0], "x_weights", normalize)
+    b = _probability_weights(y_weights, Y.shape[0], "y_weights", normalize)
     scale = power_of_two_scale(X, Y)  # homogeneous of degree 1: exact power-of-two rescaling
     return check_representable(scale * _biased(KernelSpec("energy"), X / scale, Y / scale, a, b))
 
