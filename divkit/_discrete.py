@@ -19,7 +19,13 @@ import numpy as np
 from numba import njit, prange
 
 from ._numba import FASTMATH
-from ._validation import _kind_check, _scan_rows, check_bool, check_scalar, raise_scan_errors
+from ._validation import (
+    _kind_check,
+    _scan_rows,
+    check_bool,
+    check_scalar,
+    raise_scan_errors,
+)
 
 # per-bin term codes understood by ``_pair_rows``
 CODE_KL = 0

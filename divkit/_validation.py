@@ -249,19 +249,19 @@ def to_scalar(x):
 
 
 __all__ = [
-    "SUM_ATOL",
     "MASS_RTOL",
+    "SUM_ATOL",
     "as_float_array",
     "as_histograms",
     "as_points",
+    "as_seed_generator",
     "as_weights",
+    "check_bool",
+    "check_int",
     "check_same_mass",
     "check_scalar",
-    "check_int",
-    "as_seed_generator",
-    "to_scalar",
     "power_of_two_scale",
-    "check_bool",
+    "to_scalar",
 ]
 
 

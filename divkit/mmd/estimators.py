@@ -266,4 +266,4 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) ->
     return check_representable(scale * _biased(KernelSpec("energy"), X / scale, Y / scale, a, b))
 
 
-__all__ = ["mmd2", "energy_distance", "ESTIMATORS"]
+__all__ = ["ESTIMATORS", "energy_distance", "mmd2"]
