@@ -19,7 +19,13 @@ import numpy as np
 from numba import njit, prange
 
 from ._numba import FASTMATH
-from ._validation import _kind_check, _scan_rows, check_scalar, raise_scan_errors
+from ._validation import (
+    _kind_check,
+    _scan_rows,
+    check_bool,
+    check_scalar,
+    raise_scan_errors,
+)
 
 # per-bin term codes understood by ``_pair_rows``
 CODE_KL = 0
@@ -661,10 +667,6 @@ def log_base(base) -> float:
     return math.log(b)
 
 
-def check_bool(value, name) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 __all__ = ["check_bool", "finish", "log_base", "pair_sum", "prepare_pair", "validated_rows"]

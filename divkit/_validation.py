@@ -10,8 +10,9 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 #: Default absolute tolerance on ``|sum(p) - 1|`` for histograms. Loose enough for float32
 #: inputs of ~10^7 bins, tight enough to catch unnormalised counts.
@@ -218,6 +219,13 @@ def check_scalar(
     return v
 
 
+def check_bool(value, name: str) -> bool:
+    """A real bool (or numpy bool); anything else is a TypeError naming the argument."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_int(value, name: str, *, low: int | None = None) -> int:
     """An integer (Python or numpy) ``>= low``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -242,19 +250,51 @@ def to_scalar(x):
     return x
 
 
+
+def probability_weights(w, n: int, name: str, *, normalize: bool = False):
+    """The one weight rule of divkit (docs/conventions.md, "Weights and normalisation").
+
+    ``None`` stays ``None`` (uniform ``1/n``; callers that need the array ask
+    :func:`uniform_if_none`). Otherwise the weights must be non-negative and finite
+    (:func:`as_weights`) and sum to 1 within ``SUM_ATOL``, unless ``normalize=True``, which
+    divides them by their (positive) total. Either way they are returned divided by their
+    float64 total, an exact probability vector up to rounding.
+    """
+    normalize = check_bool(normalize, "normalize")
+    if w is None:
+        return None
+    arr = as_weights(w, n, name)
+    total = float(arr.sum())
+    if normalize:
+        if not total > 0.0:
+            raise ValueError(f"{name} has total mass {total!r}: it cannot be normalised")
+    elif abs(total - 1.0) > SUM_ATOL:
+        raise ValueError(f"{name} sums to {total!r}, not 1 (off by {abs(total - 1.0):.3g} > "
+                         f"atol={SUM_ATOL:g}): weights are the masses of a probability measure; "
+                         "pass normalize=True to normalise them")
+    return arr / total
+
+
+def uniform_if_none(w, n: int):
+    """``w``, or the uniform weights ``1/n`` when ``w`` is None."""
+    return np.full(n, 1.0 / n) if w is None else w
+
 __all__ = [
-    "SUM_ATOL",
+    "probability_weights",
+    "uniform_if_none",
     "MASS_RTOL",
+    "SUM_ATOL",
     "as_float_array",
     "as_histograms",
     "as_points",
+    "as_seed_generator",
     "as_weights",
+    "check_bool",
+    "check_int",
     "check_same_mass",
     "check_scalar",
-    "check_int",
-    "as_seed_generator",
-    "to_scalar",
     "power_of_two_scale",
+    "to_scalar",
 ]
 
 

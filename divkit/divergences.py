@@ -269,7 +269,7 @@ def cross_entropy(p, q, *, axis=-1, keepdims=False, base=None, normalize=False, 
     r"""Cross entropy :math:`H(p, q) = -\sum_i p_i \log q_i = H(p) + KL(p \| q)`.
 
     Bins with ``p_i = 0`` contribute 0; a bin with ``p_i > 0 = q_i`` gives ``+inf``.
-   
+
 
     {parameters}
     Examples

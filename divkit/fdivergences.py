@@ -59,9 +59,9 @@ Activation: v for a >= 1, 1/(1 - a) - exp(-v) for a < 1.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable
 
 import numpy as np
 from scipy import special
@@ -789,5 +789,11 @@ def f_divergence(p, q, f="kl", *, axis=-1, keepdims=False, normalize=False, atol
     return div.divergence(p, q, axis=axis, keepdims=keepdims, normalize=normalize, atol=atol)
 
 
-__all__ = ["FDivergence", "Interval", "F_DIVERGENCES", "get_f_divergence", "f_divergence",
-           "F_ONE_ATOL"]
+__all__ = [
+    "F_DIVERGENCES",
+    "F_ONE_ATOL",
+    "FDivergence",
+    "Interval",
+    "f_divergence",
+    "get_f_divergence",
+]

@@ -10,7 +10,6 @@ import math
 import numpy as np
 from scipy.optimize import linprog, minimize_scalar
 
-
 # ---------------------------------------------------------------------------------------------
 # f-divergences and closed forms on histograms
 # ---------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def mp_conjugate(name, t, a=None):
     with mp.workdps(dps):
         t = mp.mpf(t_f)
         if name == "pearson_chi2":  # maximiser 1 + t/2 on R, by bisection all the same
-            g = lambda u: 2 * (u - 1) - t  # noqa: E731
+            g = lambda u: 2 * (u - 1) - t
             lo, hi = mp.mpf(-1), mp.mpf(1)
             while g(lo) > 0:
                 lo *= 2
@@ -55,7 +55,7 @@ def mp_conjugate(name, t, a=None):
         f, fp = _f_and_fprime(name, mp.mpf(a) if a is not None else None)
         if name == "alpha" and a > 1 and t <= -1 / (mp.mpf(a) - 1):  # f'(0) = -1/(a-1): the end u = 0
             return -1 / mp.mpf(a)
-        g = lambda s: fp(mp.exp(s)) - t  # noqa: E731
+        g = lambda s: fp(mp.exp(s)) - t
         lo, hi = mp.mpf(-1), mp.mpf(1)
         while g(lo) > 0:
             lo *= 2

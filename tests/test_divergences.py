@@ -6,6 +6,7 @@ identities, classical inequalities and metric axioms.
 
 import math
 
+import naive
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,9 +15,19 @@ from scipy import special, stats
 from scipy.spatial import distance
 
 import divkit
-from divkit import (cross_entropy, entropy, hellinger, jeffreys, js, js_distance, kl,
-                    neyman_chi2, pearson_chi2, squared_hellinger, tv)
-import naive
+from divkit import (
+    cross_entropy,
+    entropy,
+    hellinger,
+    jeffreys,
+    js,
+    js_distance,
+    kl,
+    neyman_chi2,
+    pearson_chi2,
+    squared_hellinger,
+    tv,
+)
 
 LOG2 = math.log(2.0)
 
@@ -181,7 +192,7 @@ def test_float32_integer_and_bool_inputs(rng):
 def test_axis_keepdims_and_broadcasting(rng):
     p = rng.dirichlet(np.ones(5), size=(3, 4))  # (3, 4, 5)
     q = rng.dirichlet(np.ones(5), size=4)  # (4, 5) broadcasts against (3, 4, 5)
-    for name, (fn, oracle) in PAIR_FUNCTIONS.items():
+    for _name, (fn, oracle) in PAIR_FUNCTIONS.items():
         got = fn(p, q)
         assert got.shape == (3, 4)
         for i in range(3):
@@ -203,7 +214,7 @@ def test_normalize_keyword(rng):
     counts_p = rng.integers(0, 20, size=10) + 1
     counts_q = rng.integers(0, 20, size=10) + 1
     p, q = counts_p / counts_p.sum(), counts_q / counts_q.sum()
-    for name, (fn, oracle) in PAIR_FUNCTIONS.items():
+    for _name, (fn, oracle) in PAIR_FUNCTIONS.items():
         assert close(fn(counts_p, counts_q, normalize=True), oracle(p, q), rel=1e-12)
     assert entropy(counts_p, normalize=True) == pytest.approx(naive.naive_entropy(p), rel=1e-12)
     # normalisation is per histogram along the axis

@@ -7,6 +7,7 @@ parametrisations (alpha -> 0, 1; pi = 1/2).
 
 import math
 
+import naive
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,7 +16,6 @@ from scipy import special
 
 import divkit
 from divkit import F_DIVERGENCES, FDivergence, Interval, f_divergence, get_f_divergence
-import naive
 
 LOG2 = math.log(2.0)
 LOG4 = math.log(4.0)

@@ -7,12 +7,11 @@ import pytest
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_energy_distance, naive_kernel_matrix, naive_median_bandwidth, naive_mmd2
 
 from divkit import energy_distance, median_bandwidth, mmd2
 from divkit.mmd import _kernels
 from divkit.mmd.kernels import KERNELS
-
-from naive import naive_energy_distance, naive_kernel_matrix, naive_median_bandwidth, naive_mmd2
 
 #: agreement demanded against the naive reference: relative to the value, with an absolute
 #: floor relative to the size of the kernel sums (a difference of O(1) terms can be ~0)

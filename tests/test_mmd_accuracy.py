@@ -110,3 +110,27 @@ def test_bitwise_independent_of_thread_count():
         numba.set_num_threads(before)
     assert results[1] == results[2]  # bitwise
     assert math.isfinite(results[1][0])
+
+
+def test_weight_rule_refuse_unless_normalize():
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((6, 3)), rng.standard_normal((5, 3))
+    a, b = rng.random(6) * 3, rng.random(5) * 0.2
+    for fn, kwargs in ((divkit.mmd2, {"estimator": "biased"}), (divkit.energy_distance, {})):
+        with pytest.raises(ValueError, match="x_weights must sum to 1.*normalize=True"):
+            fn(x, y, x_weights=a, y_weights=b / b.sum(), **kwargs)
+        with pytest.raises(ValueError, match="y_weights must sum to 1"):
+            fn(x, y, x_weights=a / a.sum(), y_weights=b, **kwargs)
+        assert fn(x, y, x_weights=a, y_weights=b, normalize=True, **kwargs) == fn(
+            x, y, x_weights=a / a.sum(), y_weights=b / b.sum(), **kwargs)
+        with pytest.raises(ValueError, match="x_weights has total mass 0"):
+            fn(x, y, x_weights=np.zeros(6), normalize=True, **kwargs)
+        with pytest.raises(TypeError, match="normalize must be True or False"):
+            fn(x, y, normalize="yes", **kwargs)
+    # scipy's energy_distance normalises its weights: the normalised divkit value is its square
+    from scipy import stats
+
+    u, v = rng.standard_normal(7), rng.standard_normal(4)
+    wu, wv = rng.random(7) * 5, rng.random(4)
+    assert divkit.energy_distance(u, v, x_weights=wu, y_weights=wv, normalize=True) == pytest.approx(
+        stats.energy_distance(u, v, wu, wv) ** 2, rel=1e-12)

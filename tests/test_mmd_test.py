@@ -5,12 +5,11 @@ import io
 
 import numpy as np
 import pytest
+from naive import naive_mmd2, naive_permutation_null
 from scipy.stats import norm
 
 from divkit import MMDTestResult, mmd2, mmd_test
 from divkit.mmd import testing
-
-from naive import naive_mmd2, naive_permutation_null
 
 
 @pytest.mark.parametrize("estimator", ["unbiased", "biased"])

@@ -200,7 +200,7 @@ def test_wrong_dual_far_pair_is_caught(p, delta_rel, rng):
 
 
 def test_violation_search_exact_on_random_duals(rng):
-    for trial in range(5):
+    for _trial in range(5):
         x = rng.random((300, 3))
         y = rng.random((250, 3))
         f = rng.standard_normal(300) * 0.1

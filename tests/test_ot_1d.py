@@ -5,13 +5,12 @@ import ot
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import naive_quantile_wasserstein, naive_sliced_wasserstein
 from scipy.special import ndtri
 from scipy.stats import wasserstein_distance
 
 from divkit import emd, sliced_wasserstein, wasserstein, wasserstein_1d
 from divkit.ot import cost_matrix
-
-from naive import naive_quantile_wasserstein, naive_sliced_wasserstein
 
 
 @st.composite

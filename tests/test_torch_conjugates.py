@@ -2,6 +2,7 @@
 
 import math
 
+import naive
 import numpy as np
 import pytest
 import scipy.special
@@ -9,7 +10,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import naive
 from divkit.torch import Interval, get_f_divergence, wright_omega
 
 torch.set_num_threads(1)

@@ -1,12 +1,12 @@
 """divkit.torch.mmd2 against the double-loop oracle in tests/naive.py, gradients, bad input."""
 
+import naive
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import naive
 from divkit.torch import KERNELS, mmd2
 
 torch.set_num_threads(1)

@@ -5,13 +5,13 @@ the Function (forward values, plan/potential gradients, point gradients) is chec
 own. The end-to-end check against the real divkit.emd is in test_torch_crosscheck.py.
 """
 
+import naive
 import numpy as np
 import pytest
 import scipy.stats
 import torch
 
 import divkit
-import naive
 from divkit.torch import exact_ot_cost, wasserstein
 
 torch.set_num_threads(1)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from divkit._validation import SUM_ATOL, as_seed_generator, as_weights, check_int
+from divkit._validation import as_seed_generator, check_int, probability_weights
 from divkit.mmd.estimators import ESTIMATORS, check_representable
 from divkit.mmd.kernels import (
     BANDWIDTH_KERNELS,
@@ -184,16 +184,10 @@ def _compute(tasks):
     return list(dask.compute(*tasks)) if tasks else []
 
 
-def _weights(w, n, name):
-    if w is None:
-        return None
+def _weights(w, n, name, normalize):
     if hasattr(w, "compute"):
         w = w.compute()
-    arr = as_weights(w, n, name)
-    if abs(float(arr.sum()) - 1.0) > SUM_ATOL:
-        raise ValueError(f"{name} must sum to 1 (got {float(arr.sum())!r}, atol={SUM_ATOL:g}): "
-                         "they are the masses of a probability measure")
-    return arr
+    return probability_weights(w, n, name, normalize=normalize)
 
 
 def _linear_terms(spec, scale, X, Y) -> np.ndarray:
@@ -225,7 +219,7 @@ def _check_sizes(estimator, n, m):
 
 
 def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", kernel_weights=None,
-         x_weights=None, y_weights=None, gamma=None, coef0=1.0, degree=3,
+         x_weights=None, y_weights=None, normalize=False, gamma=None, coef0=1.0, degree=3,
          median_max_points=MEDIAN_MAX_POINTS, median_seed=0) -> float:
     """:func:`divkit.mmd2` for dask arrays (same arguments, same value to rounding)."""
     if estimator not in ESTIMATORS:
@@ -233,8 +227,8 @@ def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", kernel
     X, Y, extremes = _samples(x, y)
     n, m = X.shape[0], Y.shape[0]
     _check_sizes(estimator, n, m)
-    a = _weights(x_weights, n, "x_weights")
-    b = _weights(y_weights, m, "y_weights")
+    a = _weights(x_weights, n, "x_weights", normalize)
+    b = _weights(y_weights, m, "y_weights", normalize)
     if (a is not None or b is not None) and estimator != "biased":
         raise ValueError("x_weights / y_weights are supported by estimator='biased' only")
     options = {"kernel_weights": kernel_weights, "gamma": gamma, "coef0": coef0,
@@ -278,9 +272,10 @@ def _quadratic(spec, scale, X, Y, estimator, a=None, b=None) -> float:
     return sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2.0 * sxy / (n * m)
 
 
-def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
+def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) -> float:
     """:func:`divkit.energy_distance` for dask arrays (biased MMD^2, distance kernel)."""
-    return mmd2(x, y, "energy", estimator="biased", x_weights=x_weights, y_weights=y_weights)
+    return mmd2(x, y, "energy", estimator="biased", x_weights=x_weights, y_weights=y_weights,
+                normalize=normalize)
 
 
 # ---------------------------------------------------------------------------------------------

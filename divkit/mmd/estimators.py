@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from divkit._validation import SUM_ATOL, as_weights, power_of_two_scale
+from divkit._validation import check_bool, power_of_two_scale, probability_weights
 from divkit.distributed import dask_dispatch, is_dask_array
 from divkit.mmd.kernels import (
     MEDIAN_MAX_POINTS,
@@ -44,17 +44,6 @@ def _check_sizes(estimator: str, n: int, m: int) -> None:
     elif estimator == "linear" and min(n, m) < 2:
         raise ValueError(f"the linear estimator needs at least 2 points in x and in y, got "
                          f"{n} and {m}")
-
-
-def _probability_weights(w, n: int, name: str):
-    if w is None:
-        return None
-    arr = as_weights(w, n, name)
-    total = float(arr.sum())
-    if abs(total - 1.0) > SUM_ATOL:
-        raise ValueError(f"{name} must sum to 1 (got {total!r}, atol={SUM_ATOL:g}): they are the "
-                         "masses of a probability measure")
-    return arr
 
 
 def check_representable(value: float) -> float:
@@ -113,6 +102,7 @@ def mmd2(
     degree: int = 3,
     median_max_points: int = MEDIAN_MAX_POINTS,
     median_seed=0,
+    normalize: bool = False,
 ) -> float:
     r"""Squared maximum mean discrepancy MMD^2 between two samples.
 
@@ -150,7 +140,9 @@ def mmd2(
     kernel_weights : array_like, optional
         Non-negative weights of a bandwidth mixture (default all 1).
     x_weights, y_weights : array_like, optional
-        Probability weights of the points (non-negative, summing to 1); biased estimator only.
+        Probability weights of the points (non-negative, summing to 1 within ``SUM_ATOL``);
+        biased estimator only. Weights that do not sum to 1 raise ``ValueError`` unless
+        ``normalize=True`` (the rule of the divergences; docs/conventions.md).
     gamma, coef0, degree : polynomial kernel parameters
         Defaults ``gamma = 1/d``, ``coef0 = 1``, ``degree = 3`` (the KID kernel); ``gamma > 0``
         and ``coef0 >= 0`` keep the kernel positive definite.
@@ -158,6 +150,9 @@ def mmd2(
         Pooled points used by ``bandwidth="median"`` (a seeded subsample beyond that).
     median_seed : int or Generator, default 0
         Seed of that subsample.
+    normalize : bool, default False
+        Divide each weight vector by its total first (as scipy's ``energy_distance`` and
+        ``wasserstein_distance`` always do).
 
     Returns
     -------
@@ -192,8 +187,9 @@ def mmd2(
     X, Y = _as_sample_pair(x, y)
     estimator = _check_estimator(estimator)
     _check_sizes(estimator, X.shape[0], Y.shape[0])
-    a = _probability_weights(x_weights, X.shape[0], "x_weights")
-    b = _probability_weights(y_weights, Y.shape[0], "y_weights")
+    normalize = check_bool(normalize, "normalize")
+    a = probability_weights(x_weights, X.shape[0], "x_weights", normalize=normalize)
+    b = probability_weights(y_weights, Y.shape[0], "y_weights", normalize=normalize)
     if (a is not None or b is not None) and estimator != "biased":
         raise ValueError("x_weights / y_weights are supported by estimator='biased' only")
     spec, X, Y, _, value_scale = resolve_kernel_rescaled(
@@ -208,7 +204,7 @@ def mmd2(
     return check_representable(value_scale * value)
 
 
-def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
+def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) -> float:
     r"""Energy distance ``2 E||X - Y|| - E||X - X'|| - E||Y - Y'||`` between two samples.
 
     This is the squared form (Székely and Rizzo), equal to the biased MMD^2 with the distance
@@ -224,7 +220,11 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
     x, y : array_like, shape (n, d) and (m, d)
         Samples; 1-D input means d = 1.
     x_weights, y_weights : array_like, optional
-        Probability weights of the points (non-negative, summing to 1).
+        Probability weights of the points (non-negative, summing to 1 within ``SUM_ATOL``).
+    normalize : bool, default False
+        Divide each weight vector by its total first; without it, weights that do not sum
+        to 1 raise ``ValueError`` (docs/conventions.md, "Weights and normalisation"; scipy
+        normalises silently).
 
     Returns
     -------
@@ -247,10 +247,11 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None) -> float:
     if is_dask_array(x) or is_dask_array(y):  # chunked samples: kernel sums block by block
         return dask_dispatch("energy_distance", locals())
     X, Y = _as_sample_pair(x, y)
-    a = _probability_weights(x_weights, X.shape[0], "x_weights")
-    b = _probability_weights(y_weights, Y.shape[0], "y_weights")
+    normalize = check_bool(normalize, "normalize")
+    a = probability_weights(x_weights, X.shape[0], "x_weights", normalize=normalize)
+    b = probability_weights(y_weights, Y.shape[0], "y_weights", normalize=normalize)
     scale = power_of_two_scale(X, Y)  # homogeneous of degree 1: exact power-of-two rescaling
     return check_representable(scale * _biased(KernelSpec("energy"), X / scale, Y / scale, a, b))
 
 
-__all__ = ["mmd2", "energy_distance", "ESTIMATORS"]
+__all__ = ["ESTIMATORS", "energy_distance", "mmd2"]

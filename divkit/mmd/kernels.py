@@ -22,20 +22,20 @@ of the pooled sample (see :func:`median_bandwidth`).
 
 from __future__ import annotations
 
-import numbers
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 
 from divkit._validation import (
-    power_of_two_scale,
     as_float_array,
     as_points,
     as_seed_generator,
     check_int,
     check_scalar,
+    power_of_two_scale,
 )
 from divkit.mmd import _kernels as _k
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 MODE_COLLECT = 0  # record up to kmax pairs per query with value > tol
 MODE_MAX = 1  # global maximum over all pairs (threshold: running max, at least tol)

@@ -25,8 +25,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 STATUS_OPTIMAL = 0
 STATUS_MAX_ITER = 1

@@ -7,8 +7,9 @@ kernels and by solvers that evaluate costs on the fly.
 from __future__ import annotations
 
 import numpy as np
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit, prange
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 #: metric name -> integer code understood by the kernels
 METRIC_CODES = {"euclidean": 0, "sqeuclidean": 1, "cityblock": 2, "chebyshev": 3, "minkowski": 4}

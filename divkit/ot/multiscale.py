@@ -48,12 +48,11 @@ from .._validation import (
     check_scalar,
     power_of_two_scale,
 )
+from . import _multiscale_kernels as _k
+from . import _sparse_simplex as _s
 from .costs import METRIC_CODES
 from .problem import make_points_problem
 from .result import OPTIMALITY_RTOL, OptimalityError, OTResult, RawSolution, finish
-from . import _multiscale_kernels as _k
-from . import _sparse_simplex as _s
-
 
 #: Pricing tolerance relative to an upper bound of the largest pair cost: an arc enters the
 #: basis only if its reduced cost is below ``-PRICE_RTOL * cmax``.
@@ -262,7 +261,7 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
     log = []
     prev = None
     f = g = None
-    for li, (dx, dy) in enumerate(levels):
+    for _li, (dx, dy) in enumerate(levels):
         x0, x1 = tx.span(dx)
         y0, y1 = ty.span(dy)
         nX, nY = x1 - x0, y1 - y0

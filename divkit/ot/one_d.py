@@ -13,8 +13,9 @@ breakpoints of the two cumulative weight sequences: after sorting, one linear pa
 from __future__ import annotations
 
 import numpy as np
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit, prange
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 from .._validation import (
     as_float_array,

@@ -24,15 +24,20 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 from .._validation import (
     MASS_RTOL,
-    SUM_ATOL,
     as_float_array,
     as_weights,
+    check_bool,
     check_same_mass,
+    uniform_if_none,
+)
+from .._validation import (
+    probability_weights as shared_probability_weights,
 )
 from .costs import _pair_cost
 
@@ -195,10 +200,8 @@ def _dense_problem(a, b, C, b_rescaled, stats=None) -> OTProblem:
 
 
 def check_flag(value, name: str) -> bool:
-    """A ``bool`` (or numpy bool) option; anything else is a ``TypeError`` naming it."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+    """A ``bool`` (or numpy bool) option (:func:`divkit._validation.check_bool`)."""
+    return check_bool(value, name)
 
 
 def balance_masses(a, b, n, m, *, normalize=False, names=("a", "b"), rtol=MASS_RTOL):
@@ -220,23 +223,10 @@ def balance_masses(a, b, n, m, *, normalize=False, names=("a", "b"), rtol=MASS_R
 
 
 def probability_weights(w, n: int, name: str, *, normalize: bool = False):
-    """Weights of a probability measure on ``n`` atoms (the weight rule of ``wasserstein``,
-    ``wasserstein_1d`` and ``sliced_wasserstein``).
-
-    ``None`` gives uniform ``1/n``. Otherwise the weights must be non-negative, finite, and sum
-    to 1 within ``SUM_ATOL`` = 1e-6 (the tolerance of divkit's divergences), unless
-    ``normalize=True``, which divides them by their total. Either way they are returned
-    divided by their float64 total (an exact probability vector up to rounding).
-    """
-    normalize = check_flag(normalize, "normalize")
-    if w is None:
-        return np.full(n, 1.0 / n)
-    w = as_weights(w, n, name)
-    total = float(w.sum())
-    if not normalize and abs(total - 1.0) > SUM_ATOL:
-        raise ValueError(f"{name} sums to {total!r}, not 1 (off by {abs(total - 1.0):.3g} > "
-                         f"atol={SUM_ATOL:g}); pass normalize=True to normalise it")
-    return w / total
+    """Weights of a probability measure on ``n`` atoms for ``wasserstein``, ``wasserstein_1d``
+    and ``sliced_wasserstein``: divkit's one weight rule
+    (:func:`divkit._validation.probability_weights`), ``None`` giving uniform ``1/n``."""
+    return uniform_if_none(shared_probability_weights(w, n, name, normalize=normalize), n)
 
 
 def make_problem(a, b, C, *, normalize: bool = False) -> OTProblem:

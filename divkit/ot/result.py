@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit, prange
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 from .problem import OTProblem, point_cost
 

@@ -10,8 +10,9 @@ a pair falls in.
 from __future__ import annotations
 
 import numpy as np
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 from numba import njit, prange
+
+import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
 
 
 @njit(cache=True, parallel=True)
