@@ -267,8 +267,12 @@ class FDivergence:
           x = log u in [-700, 40] (t u - f(u) is concave in u, hence unimodal in x) after a
           coarse grid over the same range, together
           with the limit u -> 0 (value -f(0)); +inf outside dom f*. ``conjugate_is_numerical``
-          is then True. Accuracy is about 1e-12 (1 + |t| u*) with u* the maximiser; maximisers
-          beyond e^40 are not reached (t u - f(u) cannot be evaluated there anyway).
+          is then True. Accuracy is about 1e-12 (1 + |t| u*) with u* the maximiser; a ``t``
+          whose maximiser lies beyond e^40 (outside the search range) raises ``ValueError``
+          instead of returning a value that is too low.
+
+        The probes evaluate ``f`` only where it is finite: a scalar function that raises
+        ``OverflowError`` (``math.pow``, ``math.exp``) counts as +inf there.
 
         Slowly converging limits (e.g. f(u)/u approaching its limit like u^-0.001) fool the
         estimates: pass ``f_at_zero``, ``slope_at_infinity`` or ``conjugate_domain`` then.
@@ -344,9 +348,17 @@ def _vectorised(fn, name):
             out = np.asarray(fn(probe), dtype=np.float64)
         if out.shape == probe.shape:
             return fn
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass
-    return np.vectorize(fn, otypes=[np.float64])
+
+    def guarded(u):
+        # a scalar function (math.pow, math.exp) raises where numpy would give inf: the probes
+        # of from_function treat that point as one where f is not finite
+        try:
+            return fn(u)
+        except OverflowError:
+            return math.inf
+    return np.vectorize(guarded, otypes=[np.float64])
 
 
 def _check_convex(f):
@@ -437,6 +449,14 @@ def _numerical_conjugate(f, f_at_zero, domain, value_at_high):
         values = h(grid[None, :], t[:, None])
         k = np.argmax(values, axis=1)
         best = values[np.arange(t.size), k]
+        # the supremum lies at or beyond u = e^40 (the top of the search range) strictly
+        # inside dom f*: the search cannot reach it, so refuse rather than return a lower value
+        beyond = (k == grid.size - 1) & np.isfinite(best) & (t < domain.high)
+        if np.any(beyond):
+            raise ValueError(
+                f"the numerical conjugate of this f cannot be trusted at t = {t[beyond][:3].tolist()}: "
+                f"the maximiser of t u - f(u) lies beyond u = e^{_X_HIGH:g}, outside the search range; "
+                "pass conjugate= (a closed form) to FDivergence.from_function")
         a = grid[np.maximum(k - 1, 0)]
         b = grid[np.minimum(k + 1, grid.size - 1)]
         c = b - invphi * (b - a)

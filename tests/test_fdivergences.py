@@ -401,10 +401,14 @@ def test_user_defined_end_to_end_with_scalar_function():
 
 def test_user_defined_with_bounded_domain_activation():
     custom = FDivergence.from_function(lambda u: (np.sqrt(u) - 1.0) ** 2)
-    v = np.array([-10.0, 0.0, 50.0])
+    v = np.array([-10.0, 0.0, 5.0, 50.0])
     t = custom.activation(v)
     assert np.all(custom.conjugate_domain.contains(t))
-    assert np.all(np.isfinite(custom.conjugate(t)))
+    # squared Hellinger: f*(t) = t / (1 - t), maximiser u* = (1 - t)^-2
+    assert np.allclose(custom.conjugate(t[:3]), t[:3] / (1 - t[:3]), rtol=1e-9)
+    # a saturated critic puts t within 1e-16 of 1, where u* > e^40: refused, not a wrong value
+    with pytest.raises(ValueError, match="cannot be trusted"):
+        custom.conjugate(t[3:])
 
 
 def test_user_defined_bad_generators():
@@ -549,3 +553,31 @@ def test_drawn_parameters(entry_, u, pair):
     got = f_divergence(p, q, name, **params)
     assert got == expected if math.isinf(expected) else got == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert got >= -1e-12
+
+
+def test_from_function_scalar_python_function_with_overflow():
+    """A scalar function that raises OverflowError at the slope probe's u = 1e300 works."""
+    import math
+
+    chi2 = FDivergence.from_function(lambda u: math.pow(u - 1.0, 2), name="pow_chi2")
+    assert chi2.slope_at_infinity == math.inf and chi2.f_at_zero == 1.0
+    assert abs(chi2.conjugate(1.0) - 1.25) < 1e-9
+    assert abs(chi2.divergence([0.5, 0.5], [0.25, 0.75]) - 1.0 / 3.0) < 1e-12
+
+
+@pytest.mark.parametrize("t", [1e18, 1e20, 1e100])
+def test_from_function_refuses_maximisers_beyond_the_search_range(t):
+    """t u - (u - 1)^2 peaks at u = t/2 + 1 > e^40: the numerical conjugate refuses."""
+    chi2 = FDivergence.from_function(lambda u: (u - 1.0) ** 2)
+    with pytest.raises(ValueError, match="cannot be trusted"):
+        chi2.conjugate(t)
+    assert abs(chi2.conjugate(1e6) - (1e12 / 4 + 1e6)) <= 1e-9 * 1e12
+
+
+def test_from_function_refuses_near_a_finite_domain_end():
+    """-log u has dom f* = t < 0; at t = -1e-20 the maximiser is u = 1e20 > e^40."""
+    rkl = FDivergence.from_function(lambda u: -np.log(u))
+    assert rkl.conjugate_domain.high == 0.0
+    with pytest.raises(ValueError, match="cannot be trusted"):
+        rkl.conjugate(-1e-20)
+    assert abs(rkl.conjugate(-2.0) - (-1.0 - np.log(2.0))) < 1e-9
