@@ -486,7 +486,7 @@ class PreparedPair:
     iq: np.ndarray  # (rows,) int64
     batch_shape: tuple
     axis: int  # normalised axis of the broadcast result
-    axis_arg: int  # the axis as the caller wrote it (for messages)
+    axis_arg: int | np.integer  # the axis as the caller wrote it (for messages)
     p_name: str
     q_name: str
 

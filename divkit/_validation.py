@@ -257,8 +257,9 @@ def probability_weights(w, n: int, name: str, *, normalize: bool = False):
     ``None`` stays ``None`` (uniform ``1/n``; callers that need the array ask
     :func:`uniform_if_none`). Otherwise the weights must be non-negative and finite
     (:func:`as_weights`) and sum to 1 within ``SUM_ATOL``, unless ``normalize=True``, which
-    divides them by their (positive) total. Either way they are returned divided by their
-    float64 total, an exact probability vector up to rounding.
+    divides them by their (positive) total (so ``normalize=True`` on ``w`` gives exactly what
+    ``w / w.sum()`` gives without it). Weights that pass the check unnormalised are returned as
+    given.
     """
     normalize = check_bool(normalize, "normalize")
     if w is None:
@@ -268,11 +269,12 @@ def probability_weights(w, n: int, name: str, *, normalize: bool = False):
     if normalize:
         if not total > 0.0:
             raise ValueError(f"{name} has total mass {total!r}: it cannot be normalised")
-    elif abs(total - 1.0) > SUM_ATOL:
-        raise ValueError(f"{name} sums to {total!r}, not 1 (off by {abs(total - 1.0):.3g} > "
+        return arr / total
+    if abs(total - 1.0) > SUM_ATOL:
+        raise ValueError(f"{name} must sum to 1, but {name} sums to {total!r}, not 1 (off by {abs(total - 1.0):.3g} > "
                          f"atol={SUM_ATOL:g}): weights are the masses of a probability measure; "
                          "pass normalize=True to normalise them")
-    return arr / total
+    return arr
 
 
 def uniform_if_none(w, n: int):

@@ -44,6 +44,7 @@ class _Normal:
     def logdet(self) -> float:
         if self.diagonal:
             return float(np.sum(np.log(self.cov)))
+        assert self.chol is not None  # logdet is only used on _normal() results, whose full covariances carry chol
         return float(2.0 * np.sum(np.log(np.diag(self.chol))))
 
 

@@ -85,7 +85,13 @@ def test_matches_naive_loops(name, pair):
     fn, oracle = PAIR_FUNCTIONS[name]
     got = fn(p, q)
     assert type(got) is float
-    assert close(got, oracle(p, q))
+    if name == "js_distance":
+        # the naive loop's JS carries ~1e-17 absolute cancellation error near p = q, which its
+        # square root blows up (~1e-11 absolute at JS ~ 1e-12): compare on the JS scale
+        # (js_distance against mpmath at full accuracy: test_divergences_accuracy.py)
+        assert close(got**2, oracle(p, q) ** 2)
+    else:
+        assert close(got, oracle(p, q))
 
 
 @settings(max_examples=30)

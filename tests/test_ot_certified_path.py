@@ -18,6 +18,7 @@ from naive import naive_transport_lp, transport_cost_by_enumeration
 from scipy.optimize import linear_sum_assignment
 
 import divkit
+import divkit._validation as validation
 from divkit import emd, wasserstein
 from divkit.ot import OptimalityError, emd_batch
 
@@ -229,7 +230,7 @@ def test_result_keeps_problem_and_builds_dense_plan_lazily(rng):
 
 
 def test_one_validation_per_input_and_one_certificate_pass(monkeypatch, rng):
-    from divkit.ot import api, problem, result
+    from divkit.ot import api, result
 
     counts = {}
 
@@ -243,7 +244,7 @@ def test_one_validation_per_input_and_one_certificate_pass(monkeypatch, rng):
         monkeypatch.setattr(module, name, wrapper)
 
     counting(api, "as_points")
-    counting(problem, "as_weights")
+    counting(validation, "as_weights")
     counting(api, "dense_problem_trusted")
     counting(result, "_certificate")
     counting(result, "_dense_dual_pass")

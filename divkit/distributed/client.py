@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 
 
@@ -64,10 +66,13 @@ def run_blocks(client, compute, problem, blocks, on_done) -> None:
     if not blocks:
         return
     remote = client.scatter(problem, broadcast=True, hash=False)
+    # a fresh token per run: keys built from id(problem) were reused by a later call while the
+    # scheduler was still cancelling the previous run's futures, which cancelled the new ones
+    run = uuid.uuid4().hex
     futures = {}
     for b, pairs in blocks:
         fut = client.submit(compute, remote, np.asarray(pairs), pure=False,
-                            key=f"divkit-pairwise-block-{b}-{id(problem)}")
+                            key=f"divkit-pairwise-block-{b}-{run}")
         futures[fut] = b
     try:
         for fut in distributed.as_completed(list(futures)):

@@ -123,7 +123,7 @@ def _guarded_raw(solve, a, b, C, settings) -> RawSolution:
     R = C - raw.f[:, None] - raw.g[None, :]
     viol = float(-R.min())
     crange = float(C.max()) - c_min
-    if viol <= REFINE_THRESHOLD * max(crange, np.finfo(float).tiny):
+    if viol <= REFINE_THRESHOLD * max(crange, float(np.finfo(float).tiny)):
         return raw
     limit = OUTLIER_CLIP_FACTOR * viol
     try:
@@ -322,6 +322,7 @@ def _centred_transport_cost(result: OTResult) -> float:
     the heaviest arc: plans that move all mass at one cost (a pure translation) return that
     cost exactly."""
     coo = result.sparse_plan
+    assert result.problem is not None  # results of finish() carry their problem
     on = result.problem.costs_at(coo.row, coo.col)
     k = int(np.argmax(coo.data))
     ref = float(on[k])

@@ -161,10 +161,12 @@ def emd_batch(
             res = finish(problem, raw, rtol=rtol, sparse=True)
         except OptimalityError as exc:
             failures.append((p, str(exc)))
+            assert exc.result is not None  # finish() always attaches the uncertified result
             res = exc.result
         costs[p] = res.cost
         worst[p] = res.certificate.worst_relative_residual()
         if return_potentials:
+            assert f_out is not None and g_out is not None  # allocated above when return_potentials
             f_out[p] = res.f
             g_out[p] = res.g
     if failures:

@@ -261,6 +261,8 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
     log = []
     prev = None
     f = g = None
+    # the network simplex tree (parent, pdir, pflow, pi, thread, rev, depth) of _s.init_tree
+    state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     for _li, (dx, dy) in enumerate(levels):
         x0, x1 = tx.span(dx)
         y0, y1 = ty.span(dy)
@@ -331,6 +333,7 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
         prev = (dx, dy, trow, tcol, f, g)
     # finest level: leaves are the positive-mass points in tree order
     trow, tcol, tflow = _s.tree_arcs(state[0], state[2], nX, nY)
+    assert f is not None and g is not None  # set by the first round of the (non-empty) level loop, as state is
     keep = tflow > 0
     rows = ia[tx.perm[trow[keep]]]
     cols = jb[ty.perm[tcol[keep]]]

@@ -34,6 +34,7 @@ Conventions
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -193,7 +194,7 @@ def solve_dense_raw(problem: OTProblem, *, warm=None, max_iter: int | None = Non
                     block_size: int | None = None) -> RawSolution:
     """Raw network simplex on a dense problem with strictly positive masses (no validation,
     no certificate). ``warm`` = ``(f, g)`` float64 arrays of the problem's shape."""
-    a, b, C = problem.a, problem.b, problem.C
+    a, b, C = problem.a, problem.b, cast(np.ndarray, problem.C)  # a dense problem: C is set
     n, m = C.shape
     cmin = problem.cost_min
     crange = problem.cost_max - cmin
@@ -214,7 +215,8 @@ def solve_dense_raw(problem: OTProblem, *, warm=None, max_iter: int | None = Non
 def solve_points_raw(problem: OTProblem, *, max_iter: int | None = None,
                      block_size: int | None = None) -> RawSolution:
     """Raw network simplex with on-the-fly costs ``d(x_i, y_j)**power`` (memory O(n + m))."""
-    a, b, x, y = problem.a, problem.b, problem.x, problem.y
+    # a points problem: x and y are set
+    a, b, x, y = problem.a, problem.b, cast(np.ndarray, problem.x), cast(np.ndarray, problem.y)
     code, mp, power = problem.metric_code, problem.minkowski_p, problem.power
     n, m = x.shape[0], y.shape[0]
     cmin = problem.cost_min

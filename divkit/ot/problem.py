@@ -180,6 +180,7 @@ class OTProblem:
         if self.C is not None:
             C = np.ascontiguousarray(self.C[np.ix_(rows, cols)])
             return _dense_problem(a, b, C, self.b_rescaled)
+        assert self.x is not None and self.y is not None  # a point-cloud problem (C is None) always carries its points
         return OTProblem(a=a, b=b, C=None, cost_min=self.cost_min, cost_max=self.cost_max,
                          cost_floor=self.cost_floor, sample=self.sample,
                          x=np.ascontiguousarray(self.x[rows]), y=np.ascontiguousarray(self.y[cols]),
@@ -225,8 +226,11 @@ def balance_masses(a, b, n, m, *, normalize=False, names=("a", "b"), rtol=MASS_R
 def probability_weights(w, n: int, name: str, *, normalize: bool = False):
     """Weights of a probability measure on ``n`` atoms for ``wasserstein``, ``wasserstein_1d``
     and ``sliced_wasserstein``: divkit's one weight rule
-    (:func:`divkit._validation.probability_weights`), ``None`` giving uniform ``1/n``."""
-    return uniform_if_none(shared_probability_weights(w, n, name, normalize=normalize), n)
+    (:func:`divkit._validation.probability_weights`), ``None`` giving uniform ``1/n``; returned
+    divided by their float64 total (the quantile formulas of the 1-D route need total 1 to
+    rounding, not only to the rule's 1e-6)."""
+    checked = shared_probability_weights(w, n, name, normalize=normalize)
+    return uniform_if_none(None if checked is None else checked / checked.sum(), n)
 
 
 def make_problem(a, b, C, *, normalize: bool = False) -> OTProblem:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -139,7 +140,7 @@ class Certificate:
         # one that survives huge entries, the second the one that survives tiny potentials
         violation = min(self.relative_dual_violation * self.magnitude,
                         self.total_mass * self.significant_dual_violation)
-        return self.plan_gap + violation + ROUNDING * self.magnitude
+        return float(self.plan_gap + violation + ROUNDING * self.magnitude)
 
     @property
     def cost_residual(self) -> float:
@@ -213,7 +214,7 @@ class OTResult:
     """
 
     cost: float
-    sparse_plan: object
+    sparse_plan: sp.coo_array
     f: np.ndarray
     g: np.ndarray
     certificate: Certificate
@@ -249,11 +250,12 @@ class OTResult:
 
     @property
     def a(self) -> np.ndarray:
-        return self.problem.a
+        # problem is set by finish(); a hand-built result without one raises AttributeError as before
+        return cast(OTProblem, self.problem).a
 
     @property
     def b(self) -> np.ndarray:
-        return self.problem.b
+        return cast(OTProblem, self.problem).b  # as in a
 
     def __repr__(self) -> str:
         cert = self.certificate

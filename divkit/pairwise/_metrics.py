@@ -9,6 +9,7 @@ the composition of the block), so any blocking and any backend give the same bit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -75,8 +76,8 @@ class PairwiseProblem:
     """
 
     metric: str
-    left: object
-    right: object
+    left: list[np.ndarray] | np.ndarray
+    right: list[np.ndarray] | np.ndarray
     left_weights: list | None
     right_weights: list | None
     cost: np.ndarray | None
@@ -106,8 +107,10 @@ def _wasserstein_block(problem: PairwiseProblem, I, J):
     status = np.zeros(k, dtype=np.int8)
     residual = np.full(k, np.nan)
     messages = {}
-    groups = {}
+    groups: dict[tuple[int, int] | None, Any] = {}
     if problem.cost is None:  # point clouds: one emd_batch call per (n_i, m_j) shape
+        # Wasserstein cloud weights default to uniform in pairwise(), so they are never None here
+        assert problem.left_weights is not None and problem.right_weights is not None
         for t in range(k):
             x, y = problem.left[I[t]], problem.right[J[t]]
             if x.shape == y.shape and np.array_equal(x, y) and np.array_equal(
@@ -130,6 +133,7 @@ def _wasserstein_block(problem: PairwiseProblem, I, J):
             B = B / B.sum(axis=1, keepdims=True)
             C = problem.cost
         else:
+            assert problem.left_weights is not None and problem.right_weights is not None  # as above
             A = np.stack([problem.left_weights[I[t]] for t in ts])
             B = np.stack([problem.right_weights[J[t]] for t in ts])
             if opts["ground_metric"] == "euclidean":

@@ -6,6 +6,7 @@ import inspect
 import math
 import numbers
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -238,7 +239,7 @@ def _pairs(N: int, M: int, same: bool, symmetric: bool) -> np.ndarray:
 
 def _entry_sizes(problem: PairwiseProblem, pairs: np.ndarray, histograms: bool) -> np.ndarray:
     if histograms:
-        K = problem.left.shape[1]
+        K = cast(np.ndarray, problem.left).shape[1]  # histograms: a 2-D array
         per = K * K if problem.metric == "wasserstein" else K
         return np.full(len(pairs), per, dtype=np.int64)
     n = np.array([c.shape[0] for c in problem.left], dtype=np.int64)
@@ -562,17 +563,20 @@ def _assemble(problem, pairs, blocks, block_size, N, M, symmetric, estimate, bac
         matrix[I, J] = values
         status[I, J] = st
         if certified:
+            assert residual is not None  # allocated above when certified
             residual[I, J] = res
         if symmetric:
             matrix[J, I] = values
             status[J, I] = st
             if certified:
+                assert residual is not None
                 residual[J, I] = res
         for t, message in sorted(messages.items()):
             failures.append(PairFailure(int(I[t]), int(J[t]), message))
     failures.sort(key=lambda f: (f.i, f.j))
     worst = None
     if certified:
+        assert residual is not None
         ok = status == STATUS_OK
         worst = float(residual[ok].max()) if ok.any() else float("nan")
         residual[status == STATUS_FAILED] = np.nan

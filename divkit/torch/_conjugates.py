@@ -35,6 +35,8 @@ from ._checks import check_real
 
 _INF = math.inf
 _LOG2 = math.log(2.0)
+#: log(2) - _LOG2 (the rounding error of the float64 log 2)
+_LOG2_LO = 2.3190468138462996e-17
 
 #: Newton iterations for the Wright omega function; from the starting point used, 8 reach
 #: float64 round-off for every argument (tested against scipy.special.wrightomega).
@@ -125,8 +127,8 @@ def _log_wright_omega(z: torch.Tensor) -> torch.Tensor:
     return y - (y + torch.exp(y) - z) / (1.0 + torch.exp(y))
 
 
-_NUMPY_DTYPES = {torch.float16: np.float16, torch.bfloat16: np.float32, torch.float32: np.float32,
-                 torch.float64: np.float64}
+_NUMPY_DTYPES: dict[torch.dtype, type[np.floating]] = {torch.float16: np.float16, torch.bfloat16: np.float32,
+                                                        torch.float32: np.float32, torch.float64: np.float64}
 
 
 def _finite_inside(domain: Interval, dtype):
@@ -350,7 +352,12 @@ def _js():
         f=lambda u: 0.5 * (torch.xlogy(u, u) - torch.xlogy(u + 1.0, 0.5 * (u + 1.0))),
         f_prime=lambda u: 0.5 * torch.log(2.0 * u / (u + 1.0)),
         # 2 - e^(2t) = -2 expm1(2 (t - log(2)/2)): accurate up to the open end (as numpy)
-        conjugate=lambda t: -0.5 * (_LOG2 + torch.log(-torch.expm1(2.0 * (t - half_log2)))),
+        # log 2 = _LOG2 + _LOG2_LO: the gap to the end formed in two steps (as numpy); away from
+        # the end -1/2 log1p(-expm1(2t)) keeps the leading term
+        conjugate=lambda t: torch.where(
+            t < 0.5 * math.log(1.5),
+            -0.5 * torch.log1p(-torch.expm1(2.0 * t)),
+            -0.5 * (_LOG2 + torch.log(-torch.expm1(2.0 * (t - half_log2) - _LOG2_LO)))),
         domain=Interval(-_INF, half_log2),
         activation=lambda v: 0.5 * (_LOG2 - _softplus(-v)),
         h=lambda v: 0.5 * (_softplus(v) - _LOG2),  # -1/2 log(2 sigmoid(-v))
@@ -414,6 +421,22 @@ def _rellog1p(x):
     return torch.where(zero, torch.ones_like(x), torch.log1p(safe) / safe)
 
 
+def _two_product(a: float, t):
+    """(x, e) with x = fl(a t) and x + e = a t exactly (Dekker 1971; Veltkamp splitting at
+    half the mantissa of t's dtype); e is 0 where it is not finite."""
+    splitter = 134217729.0 if t.dtype == torch.float64 else 4097.0  # 2^27 + 1, 2^12 + 1
+    at = torch.full_like(t, a)
+    x = at * t
+    ca = splitter * at
+    a_hi = ca - (ca - at)
+    a_lo = at - a_hi
+    cb = splitter * t
+    b_hi = cb - (cb - t)
+    b_lo = t - b_hi
+    e = ((a_hi * b_hi - x) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return x, torch.where(torch.isfinite(e), e, torch.zeros_like(e))
+
+
 def _alpha(alpha: float = 0.5):
     a = check_real(alpha, "alpha")
     params = {"alpha": a}
@@ -430,9 +453,10 @@ def _alpha(alpha: float = 0.5):
         return L * _relexpm1((a - 1.0) * L)
 
     def conjugate(t):
-        x = (a - 1.0) * t
-        # s = 1 + (a - 1) t, written (1 - a)(1/(1 - a) - t) for a < 1: exact near the end
-        s = (1.0 - a) * (1.0 / (1.0 - a) - t) if a < 1 else 1.0 + x
+        x, x_err = _two_product(a - 1.0, t)
+        # s = 1 + (a - 1) t with the product's rounding error added back (1 + x is exact where
+        # s is small, Sterbenz): exact near the end of dom f*, where s -> 0 (as numpy)
+        s = (1.0 + x) + x_err
         small = torch.abs(x) < 0.5
         if a == 1.0:
             z = t

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -38,8 +40,8 @@ def default_critic(dim: int, *, hidden=DEFAULT_HIDDEN, dtype=None, device=None, 
         # Start from f = 0: the two-sided gradient penalty has a spurious local maximum at the
         # sign-flipped critic (slope -1 along the transport direction, value -W1), and a random
         # output layer can start in its basin. From f = 0 the first steps follow E_P f - E_Q f.
-        nn.init.zeros_(layers[-1].weight)
-        nn.init.zeros_(layers[-1].bias)
+        nn.init.zeros_(cast(nn.Linear, layers[-1]).weight)
+        nn.init.zeros_(cast(nn.Linear, layers[-1]).bias)
         net = nn.Sequential(*layers)
     return net.to(device=device, dtype=dtype)
 

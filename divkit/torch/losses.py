@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import cast
 
 import numpy as np
 import torch
@@ -62,22 +63,22 @@ def _kernel_from_diff(kind: str, diff: torch.Tensor, bandwidths) -> torch.Tensor
     """k for translation-invariant kernels from differences ``diff[..., d]``."""
     if kind in ("laplacian",):
         dist = diff.abs().sum(-1)
-        return sum(torch.exp(-dist / s) for s in bandwidths)
+        return cast(torch.Tensor, sum(torch.exp(-dist / s) for s in bandwidths))
     sq = (diff * diff).sum(-1)
     if kind == "gaussian":
-        return sum(torch.exp(-sq / (2.0 * s * s)) for s in bandwidths)
+        return cast(torch.Tensor, sum(torch.exp(-sq / (2.0 * s * s)) for s in bandwidths))
     if kind == "imq":
-        return sum(torch.rsqrt(1.0 + sq / (s * s)) for s in bandwidths)
+        return cast(torch.Tensor, sum(torch.rsqrt(1.0 + sq / (s * s)) for s in bandwidths))
     dist = _safe_norm(sq)
     if kind == "laplacian_l2":
-        return sum(torch.exp(-dist / s) for s in bandwidths)
+        return cast(torch.Tensor, sum(torch.exp(-dist / s) for s in bandwidths))
     return -dist  # energy
 
 
 def _kernel_from_sq(kind: str, sq: torch.Tensor, bandwidths) -> torch.Tensor:
     if kind == "gaussian":
-        return sum(torch.exp(-sq / (2.0 * s * s)) for s in bandwidths)
-    return sum(torch.rsqrt(1.0 + sq / (s * s)) for s in bandwidths)  # imq
+        return cast(torch.Tensor, sum(torch.exp(-sq / (2.0 * s * s)) for s in bandwidths))
+    return cast(torch.Tensor, sum(torch.rsqrt(1.0 + sq / (s * s)) for s in bandwidths))  # imq
 
 
 def _kernel_block(kind, xb, yb, bandwidths, poly, expansion=False, diagonal=False) -> torch.Tensor:
