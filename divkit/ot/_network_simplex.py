@@ -648,20 +648,6 @@ def _ctransform_cols_dense(C, f):
 
 
 @njit(cache=True, parallel=True)
-def _ctransform_rows_dense(C, g, rows):
-    """``f_i = min_j C_ij - g_j`` for the listed rows."""
-    out = np.empty(rows.shape[0])
-    for k in prange(rows.shape[0]):
-        i = rows[k]
-        best = np.inf
-        for j in range(C.shape[1]):
-            t = C[i, j] - g[j]
-            best = min(best, t)
-        out[k] = best
-    return out
-
-
-@njit(cache=True, parallel=True)
 def _ctransform_cols_points(x, y, code, minkowski_p, power, f):
     m = y.shape[0]
     n = x.shape[0]
@@ -673,39 +659,6 @@ def _ctransform_cols_points(x, y, code, minkowski_p, power, f):
             best = min(best, t)
         g[j] = best
     return g
-
-
-@njit(cache=True, parallel=True)
-def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows):
-    out = np.empty(rows.shape[0])
-    for k in prange(rows.shape[0]):
-        i = rows[k]
-        best = np.inf
-        for j in range(y.shape[0]):
-            t = _point_cost(x, i, y, j, code, minkowski_p, power) - g[j]
-            best = min(best, t)
-        out[k] = best
-    return out
-
-
-@njit(cache=True, parallel=True)
-def _points_violation_and_range(x, y, code, minkowski_p, power, f, g):
-    """``max_ij f_i + g_j - c_ij`` and ``max_ij |c_ij|`` without forming ``c``."""
-    n = x.shape[0]
-    m = y.shape[0]
-    viol = np.empty(n)
-    cabs = np.empty(n)
-    for i in prange(n):
-        worst = -np.inf
-        big = 0.0
-        for j in range(m):
-            c = _point_cost(x, i, y, j, code, minkowski_p, power)
-            r = f[i] + g[j] - c
-            worst = max(worst, r)
-            big = max(big, abs(c))
-        viol[i] = worst
-        cabs[i] = big
-    return viol.max(), cabs.max()
 
 
 @njit(cache=True, parallel=True)
@@ -724,14 +677,6 @@ def _points_cost_range(x, y, code, minkowski_p, power):
         lo[i] = a
         hi[i] = z
     return lo.min(), hi.max()
-
-
-@njit(cache=True)
-def _pair_costs_at(x, y, code, minkowski_p, power, rows, cols):
-    out = np.empty(rows.shape[0])
-    for k in range(rows.shape[0]):
-        out[k] = _point_cost(x, rows[k], y, cols[k], code, minkowski_p, power)
-    return out
 
 
 @njit(cache=True)
@@ -814,14 +759,3 @@ def _solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, artificial_flow_rt
         F[k] = f
         G[k] = g
     return R, K, V, counts, F, G, status, iters
-
-
-@njit(cache=True)
-def _min_max(C):
-    """``(min C, max C)`` in one pass."""
-    lo = np.inf
-    hi = -np.inf
-    for v in C.ravel():
-        lo = min(lo, v)
-        hi = max(hi, v)
-    return lo, hi
