@@ -20,11 +20,11 @@ from numba import njit, prange
 
 from ._numba import FASTMATH
 from ._validation import (
-    _kind_check,
-    _scan_rows,
     check_bool,
     check_scalar,
+    kind_check,
     raise_scan_errors,
+    scan_rows,
 )
 
 # per-bin term codes understood by ``_pair_rows``
@@ -493,7 +493,7 @@ class PreparedPair:
 
 def _as_numeric(x, name):
     arr = np.asarray(x)
-    _kind_check(arr, name)
+    kind_check(arr, name)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
     return arr
@@ -554,7 +554,7 @@ def _row_index(own_batch, batch_shape):
 
 def _raise_invalid(arr2d, name):
     """Raise the as_histograms error for the first problem found in ``arr2d`` (exact counts)."""
-    _, n_nan, n_inf, n_neg = _scan_rows(arr2d)
+    _, n_nan, n_inf, n_neg = scan_rows(arr2d)
     raise_scan_errors(name, n_nan, n_inf, n_neg)
 
 
@@ -585,7 +585,7 @@ def _robust_scales(x):
 
 
 def _scales(arr2d, name):
-    sums, n_nan, n_inf, n_neg = _scan_rows(arr2d)
+    sums, n_nan, n_inf, n_neg = scan_rows(arr2d)
     if n_nan or n_inf or n_neg:
         _raise_invalid(arr2d, name)
     if np.any(sums <= 0):
@@ -637,7 +637,7 @@ def validated_rows(prep: PreparedPair, *, normalize, atol):
     atol = check_atol(atol)
     scales = []
     for arr, name in ((prep.P, prep.p_name), (prep.Q, prep.q_name)):
-        sums, n_nan, n_inf, n_neg = _scan_rows(arr)
+        sums, n_nan, n_inf, n_neg = scan_rows(arr)
         if n_nan or n_inf or n_neg:
             _raise_invalid(arr, name)
         if normalize:

@@ -23,7 +23,7 @@ SUM_ATOL = 1e-6
 MASS_RTOL = 1e-7
 
 
-def _kind_check(arr: np.ndarray, name: str) -> None:
+def kind_check(arr: np.ndarray, name: str) -> None:
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
     if arr.dtype.kind not in "biuf":
@@ -45,7 +45,7 @@ def as_float_array(
     (float64 by default) so that arithmetic happens in double precision.
     """
     arr = np.asarray(x)
-    _kind_check(arr, name)
+    kind_check(arr, name)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -83,7 +83,7 @@ def _count_nonfinite(x):
 
 
 @njit(cache=True)
-def _scan_rows(x):
+def scan_rows(x):
     """Per-row sums plus global counts of NaN, inf and negative entries of a 2-D array."""
     n_rows, n_cols = x.shape
     sums = np.empty(n_rows)
@@ -135,7 +135,7 @@ def as_histograms(
     case only a zero total is an error; the caller divides by ``sums``).
     """
     arr = np.asarray(p)
-    _kind_check(arr, name)
+    kind_check(arr, name)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
     if arr.dtype.kind == "b":
@@ -147,7 +147,7 @@ def as_histograms(
     if arr.shape[-1] == 0 or arr.size == 0:
         raise ValueError(f"{name} is empty (shape {np.shape(p)})")
     flat = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
-    sums, n_nan, n_inf, n_neg = _scan_rows(flat)
+    sums, n_nan, n_inf, n_neg = scan_rows(flat)
     raise_scan_errors(name, n_nan, n_inf, n_neg)
     sums = sums.reshape(arr.shape[:-1])
     if normalize:

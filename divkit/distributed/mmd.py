@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from divkit._validation import as_seed_generator, check_int, probability_weights
-from divkit.mmd.estimators import ESTIMATORS, check_representable
+from divkit.mmd.estimators import check_estimator, check_representable, check_sizes
 from divkit.mmd.kernels import (
     BANDWIDTH_KERNELS,
     MEDIAN_MAX_POINTS,
@@ -211,22 +211,14 @@ def _linear_terms(spec, scale, X, Y) -> np.ndarray:
     return np.concatenate(out) if out else np.empty(0)
 
 
-def _check_sizes(estimator, n, m):
-    need = {"unbiased": 2, "linear": 2}.get(estimator, 1)
-    if min(n, m) < need:
-        raise ValueError(f"the {estimator} estimator needs at least {need} points in x and in y, "
-                         f"got {n} and {m}")
-
-
 def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", kernel_weights=None,
          x_weights=None, y_weights=None, normalize=False, gamma=None, coef0=1.0, degree=3,
          median_max_points=MEDIAN_MAX_POINTS, median_seed=0) -> float:
     """:func:`divkit.mmd2` for dask arrays (same arguments, same value to rounding)."""
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    check_estimator(estimator)
     X, Y, extremes = _samples(x, y)
     n, m = X.shape[0], Y.shape[0]
-    _check_sizes(estimator, n, m)
+    check_sizes(estimator, n, m)
     a = _weights(x_weights, n, "x_weights", normalize)
     b = _weights(y_weights, m, "y_weights", normalize)
     if (a is not None or b is not None) and estimator != "biased":
@@ -337,8 +329,7 @@ def mmd_test(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", me
     import dask
     from scipy.special import ndtr
 
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    check_estimator(estimator)
     if method is None:
         method = "linear" if estimator == "linear" else "permutation"
     if method not in ("permutation", "linear"):
@@ -348,7 +339,7 @@ def mmd_test(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", me
                          "method='permutation' with the quadratic estimators")
     X, Y, extremes = _samples(x, y)
     n, m = X.shape[0], Y.shape[0]
-    _check_sizes(estimator, n, m)
+    check_sizes(estimator, n, m)
     options = {"kernel_weights": kernel_weights, "gamma": gamma, "coef0": coef0,
                "degree": degree, "median_max_points": median_max_points,
                "median_seed": median_seed}

@@ -20,7 +20,7 @@ from divkit.distributed import dask_dispatch, is_dask_array
 from divkit.mmd.kernels import (
     MEDIAN_MAX_POINTS,
     KernelSpec,
-    _as_sample_pair,
+    as_sample_pair,
     kernel_sum,
     paired_kernel,
     resolve_kernel_rescaled,
@@ -29,13 +29,13 @@ from divkit.mmd.kernels import (
 ESTIMATORS = ("unbiased", "biased", "linear")
 
 
-def _check_estimator(estimator) -> str:
+def check_estimator(estimator) -> str:
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     return estimator
 
 
-def _check_sizes(estimator: str, n: int, m: int) -> None:
+def check_sizes(estimator: str, n: int, m: int) -> None:
     if estimator == "unbiased":
         for name, size in (("x", n), ("y", m)):
             if size < 2:
@@ -79,7 +79,7 @@ def _unbiased(spec: KernelSpec, X, Y) -> float:
     return sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2.0 * sxy / (n * m)
 
 
-def _linear_terms(spec: KernelSpec, X, Y) -> np.ndarray:
+def linear_terms(spec: KernelSpec, X, Y) -> np.ndarray:
     p = min(X.shape[0], Y.shape[0]) // 2
     x0, x1 = X[0:2 * p:2], X[1:2 * p:2]
     y0, y1 = Y[0:2 * p:2], Y[1:2 * p:2]
@@ -184,9 +184,9 @@ def mmd2(
     """
     if is_dask_array(x) or is_dask_array(y):  # chunked samples: kernel sums block by block
         return dask_dispatch("mmd2", locals())
-    X, Y = _as_sample_pair(x, y)
-    estimator = _check_estimator(estimator)
-    _check_sizes(estimator, X.shape[0], Y.shape[0])
+    X, Y = as_sample_pair(x, y)
+    estimator = check_estimator(estimator)
+    check_sizes(estimator, X.shape[0], Y.shape[0])
     normalize = check_bool(normalize, "normalize")
     a = probability_weights(x_weights, X.shape[0], "x_weights", normalize=normalize)
     b = probability_weights(y_weights, Y.shape[0], "y_weights", normalize=normalize)
@@ -200,7 +200,7 @@ def mmd2(
     elif estimator == "unbiased":
         value = float(_unbiased(spec, X, Y))
     else:
-        value = float(np.mean(_linear_terms(spec, X, Y)))
+        value = float(np.mean(linear_terms(spec, X, Y)))
     return check_representable(value_scale * value)
 
 
@@ -246,7 +246,7 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) ->
     """
     if is_dask_array(x) or is_dask_array(y):  # chunked samples: kernel sums block by block
         return dask_dispatch("energy_distance", locals())
-    X, Y = _as_sample_pair(x, y)
+    X, Y = as_sample_pair(x, y)
     normalize = check_bool(normalize, "normalize")
     a = probability_weights(x_weights, X.shape[0], "x_weights", normalize=normalize)
     b = probability_weights(y_weights, Y.shape[0], "y_weights", normalize=normalize)

@@ -168,7 +168,7 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) 
         X = as_points(x, "x")
         Z = X
     else:
-        X, Y = _as_sample_pair(x, y)
+        X, Y = as_sample_pair(x, y)
         Z = np.concatenate([X, Y])
     max_points = check_int(max_points, "max_points", low=2)
     if Z.shape[0] < 2:
@@ -186,7 +186,7 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) 
     return scale * float(np.sqrt(med / 2.0))
 
 
-def _as_sample_pair(x, y):
+def as_sample_pair(x, y):
     """Both samples as float64 (n, d) arrays of the same dimension d."""
     X = as_points(x, "x")
     Y = as_points(y, "y")

@@ -10,8 +10,8 @@ from scipy.special import ndtr
 
 from divkit._validation import as_seed_generator, check_int
 from divkit.distributed import dask_dispatch, is_dask_array
-from divkit.mmd.estimators import _check_estimator, _check_sizes, _linear_terms, check_representable
-from divkit.mmd.kernels import MEDIAN_MAX_POINTS, _as_sample_pair, kernel_matrix, resolve_kernel_rescaled
+from divkit.mmd.estimators import check_estimator, check_representable, check_sizes, linear_terms
+from divkit.mmd.kernels import MEDIAN_MAX_POINTS, as_sample_pair, kernel_matrix, resolve_kernel_rescaled
 
 #: default memory budget (bytes) for the pooled kernel matrix and the permutation buffers
 MEMORY_BUDGET = 512 * 2**20
@@ -208,8 +208,8 @@ def mmd_test(
     """
     if is_dask_array(x) or is_dask_array(y):  # chunked samples: no pooled kernel matrix
         return dask_dispatch("mmd_test", locals())
-    X, Y = _as_sample_pair(x, y)
-    estimator = _check_estimator(estimator)
+    X, Y = as_sample_pair(x, y)
+    estimator = check_estimator(estimator)
     if method is None:
         method = "linear" if estimator == "linear" else "permutation"
     if method not in METHODS:
@@ -219,7 +219,7 @@ def mmd_test(
                          f"estimator={estimator!r}")
     if method == "permutation" and estimator == "linear":
         raise ValueError("estimator='linear' is tested with method='linear' (asymptotic z-test)")
-    _check_sizes(estimator, X.shape[0], Y.shape[0])
+    check_sizes(estimator, X.shape[0], Y.shape[0])
     spec, X, Y, scale, value_scale = resolve_kernel_rescaled(
         kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma, coef0=coef0,
         degree=degree, median_max_points=median_max_points, median_seed=median_seed)
@@ -228,7 +228,7 @@ def mmd_test(
         spec, bandwidths=spec.bandwidths * scale).bandwidth_used
 
     if method == "linear":
-        h = value_scale * _linear_terms(spec, X, Y)
+        h = value_scale * linear_terms(spec, X, Y)
         if h.shape[0] < 2:
             raise ValueError("the linear z-test needs at least 4 points in x and in y (2 terms)")
         stat = check_representable(float(h.mean()))

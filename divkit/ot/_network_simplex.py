@@ -47,7 +47,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._numba import FASTMATH
-from .costs import _pair_cost
+from .costs import pair_cost
 
 #: row segments shorter than this are priced by a plain loop
 SHORT_SEGMENT = 48
@@ -393,7 +393,7 @@ def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted, cand_i, cand_j, 
 
 @njit(cache=True)
 def _point_cost(x, i, y, j, code, minkowski_p, power):
-    c = _pair_cost(x, i, y, j, code, minkowski_p)
+    c = pair_cost(x, i, y, j, code, minkowski_p)
     if power != 1.0:
         c = c**power
     return c
@@ -415,7 +415,7 @@ def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr,
 
     (Squared) euclidean costs are accumulated coordinate by coordinate into the scratch
     ``acc`` from the transposed targets ``yT`` (d, m): contiguous loops that vectorise. Other
-    metrics call the shared ``_pair_cost`` per arc.
+    metrics call the shared ``pair_cost`` per arc.
     """
     length = j1 - j0
     found = -1
@@ -515,7 +515,7 @@ def _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol):
 
 
 @njit(cache=True)
-def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
+def solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
     """Network simplex on a dense cost matrix. Returns the tree and ``(status, iterations)``.
 
     Pricing alternates major iterations (a block search, which also remembers the last
@@ -561,10 +561,10 @@ def _solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
 
 
 @njit(cache=True)
-def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, max_iter,
+def solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, max_iter,
                   n_candidates=16):
     """Network simplex with costs ``d(x_i, y_j)**power`` evaluated on the fly (same pricing
-    scheme as :func:`_solve_dense`)."""
+    scheme as :func:`solve_dense`)."""
     n = a.shape[0]
     m = b.shape[0]
     parent, pdir, pflow, pi, thread, rev, depth = _init_tree(a, b, pi0)
@@ -605,7 +605,7 @@ def _solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, m
 
 
 @njit(cache=True)
-def _tree_plan(parent, pflow, n, m):
+def tree_plan(parent, pflow, n, m):
     """The real tree arcs with positive flow as COO triplets ``(rows, cols, flows)``."""
     root = n + m
     cnt = 0
@@ -631,38 +631,7 @@ def _tree_plan(parent, pflow, n, m):
 
 
 @njit(cache=True, parallel=True)
-def _ctransform_cols_dense(C, f):
-    """``g_j = min_i C_ij - f_i`` (the c-transform), parallel over column chunks."""
-    n, m = C.shape
-    n_chunks = min(m, 64)
-    g = np.full(m, np.inf)
-    for c in prange(n_chunks):
-        j0 = c * m // n_chunks
-        j1 = (c + 1) * m // n_chunks
-        for i in range(n):
-            fi = f[i]
-            for j in range(j0, j1):
-                t = C[i, j] - fi
-                g[j] = min(g[j], t)
-    return g
-
-
-@njit(cache=True, parallel=True)
-def _ctransform_cols_points(x, y, code, minkowski_p, power, f):
-    m = y.shape[0]
-    n = x.shape[0]
-    g = np.empty(m)
-    for j in prange(m):
-        best = np.inf
-        for i in range(n):
-            t = _point_cost(x, i, y, j, code, minkowski_p, power) - f[i]
-            best = min(best, t)
-        g[j] = best
-    return g
-
-
-@njit(cache=True, parallel=True)
-def _points_cost_range(x, y, code, minkowski_p, power):
+def points_cost_range(x, y, code, minkowski_p, power):
     n = x.shape[0]
     m = y.shape[0]
     lo = np.empty(n)
@@ -706,7 +675,7 @@ def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
         for j in range(m):
             pi0[n + j] = -big
         pi0[n + m] = 0.0
-        parent, pflow, pi, status, it = _solve_dense(a, b, C, cmin, pi0, price_rtol * big,
+        parent, pflow, pi, status, it = solve_dense(a, b, C, cmin, pi0, price_rtol * big,
                                                      block, budget)
         total_it += it
         budget -= it
@@ -718,7 +687,7 @@ def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
         if not left:
             break
         big = crange
-    rows, cols, vals = _tree_plan(parent, pflow, n, m)
+    rows, cols, vals = tree_plan(parent, pflow, n, m)
     f = np.empty(n)
     for i in range(n):
         f[i] = pi[i] + cmin
@@ -731,7 +700,7 @@ def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
 
 
 @njit(cache=True, parallel=True)
-def _solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, artificial_flow_rtol):
+def solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, artificial_flow_rtol):
     """Solve ``len(A)`` independent problems in parallel; raw tree plans padded to ``n + m``."""
     n_prob = A.shape[0]
     n = A.shape[1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import MASS_RTOL, as_float_array, check_int, check_scalar
-from ._network_simplex import STATUS_MAX_ITER, STATUS_OPTIMAL, _solve_batch
+from ._network_simplex import STATUS_MAX_ITER, STATUS_OPTIMAL, solve_batch
 from .network_simplex import ARTIFICIAL_FLOW_RTOL, PRICE_RTOL, default_max_iter
 from .problem import check_flag, dense_problem_trusted
 from .result import OPTIMALITY_RTOL, OptimalityError, RawSolution, finish
@@ -141,7 +141,7 @@ def emd_batch(
     cap = default_max_iter(n, m) if max_iter is None else check_int(max_iter, "max_iter", low=0)
     rtol = check_scalar(rtol, "rtol", low=0.0, low_open=True)
     return_potentials = check_flag(return_potentials, "return_potentials")
-    R, K, V, counts, F, G, status, iters = _solve_batch(A, B, Cs, shared, PRICE_RTOL, cap,
+    R, K, V, counts, F, G, status, iters = solve_batch(A, B, Cs, shared, PRICE_RTOL, cap,
                                                         ARTIFICIAL_FLOW_RTOL)
     costs = np.empty(k)
     worst = np.empty(k)

@@ -1,6 +1,6 @@
 """Ground costs between point clouds.
 
-``_pair_cost`` is the single definition of each metric, shared by the dense cost-matrix
+``pair_cost`` is the single definition of each metric, shared by the dense cost-matrix
 kernels and by solvers that evaluate costs on the fly.
 """
 
@@ -16,7 +16,7 @@ METRIC_CODES = {"euclidean": 0, "sqeuclidean": 1, "cityblock": 2, "chebyshev": 3
 
 
 @njit(cache=True, inline="always")
-def _pair_cost(x, i, y, j, code, minkowski_p):
+def pair_cost(x, i, y, j, code, minkowski_p):
     """Distance between ``x[i]`` and ``y[j]`` for the metric with code ``code``.
 
     0 euclidean ||.||_2, 1 squared euclidean ||.||_2^2, 2 cityblock ||.||_1,
@@ -50,7 +50,7 @@ def _cost_matrix_kernel(x, y, code, minkowski_p):
     out = np.empty((n, m))
     for i in prange(n):
         for j in range(m):
-            out[i, j] = _pair_cost(x, i, y, j, code, minkowski_p)
+            out[i, j] = pair_cost(x, i, y, j, code, minkowski_p)
     return out
 
 

@@ -42,16 +42,14 @@ from .._validation import as_float_array, as_points, check_int, check_scalar
 from ._network_simplex import (
     STATUS_MAX_ITER,
     STATUS_OPTIMAL,
-    _ctransform_cols_dense,
-    _ctransform_cols_points,
-    _points_cost_range,
-    _solve_dense,
-    _solve_points,
-    _tree_plan,
+    points_cost_range,
+    solve_dense,
+    solve_points,
+    tree_plan,
 )
 from .costs import METRIC_CODES
 from .problem import OTProblem, make_points_problem, sample_pairs
-from .result import OPTIMALITY_RTOL, OTResult, RawSolution, finish
+from .result import OPTIMALITY_RTOL, OTResult, RawSolution, ctransform_cols_dense, ctransform_cols_points, finish
 
 #: Pricing tolerance relative to the artificial cost ``M`` (the scale of the potentials): an
 #: arc enters the basis only if its reduced cost is below ``-PRICE_RTOL * M``. Far below the
@@ -174,7 +172,7 @@ _STATUS_NAMES = {STATUS_MAX_ITER: "max_iter"}
 
 
 def _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin, ctransform, solver):
-    rows, cols, vals = _tree_plan(parent, pflow, n, m)
+    rows, cols, vals = tree_plan(parent, pflow, n, m)
     f = pi[:n] + cmin
     g = ctransform(f)
     if status == STATUS_OPTIMAL:
@@ -204,12 +202,12 @@ def solve_dense_raw(problem: OTProblem, *, warm=None, max_iter: int | None = Non
     sample = C[rows, cols] - cmin
 
     def solve(pi0, tol, budget):
-        return _solve_dense(a, b, C, cmin, pi0, tol, block, budget)
+        return solve_dense(a, b, C, cmin, pi0, tol, block, budget)
 
     parent, pflow, pi, status, iterations, big_m = _run_attempts(
         solve, a, n, m, cmin, crange, sample, warm, cap)
     return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin,
-                lambda f: _ctransform_cols_dense(C, f), "network_simplex")
+                lambda f: ctransform_cols_dense(C, f, np.arange(m, dtype=np.int64)), "network_simplex")
 
 
 def solve_points_raw(problem: OTProblem, *, max_iter: int | None = None,
@@ -226,12 +224,12 @@ def solve_points_raw(problem: OTProblem, *, max_iter: int | None = None,
     sample = problem.sample - cmin
 
     def solve(pi0, tol, budget):
-        return _solve_points(a, b, x, y, code, mp, power, cmin, pi0, tol, block, budget)
+        return solve_points(a, b, x, y, code, mp, power, cmin, pi0, tol, block, budget)
 
     parent, pflow, pi, status, iterations, big_m = _run_attempts(
         solve, a, n, m, cmin, crange, sample, None, cap)
     return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin,
-                lambda f: _ctransform_cols_points(x, y, code, mp, power, f), "network_simplex_points")
+                lambda f: ctransform_cols_points(x, y, code, mp, power, f, np.arange(m, dtype=np.int64)), "network_simplex_points")
 
 
 def check_network_simplex_options(max_iter, block_size):
@@ -375,7 +373,7 @@ def network_simplex_points(
 def points_problem(x, y, a, b, code, power, minkowski_p, *, normalize=False) -> OTProblem:
     """The point-cloud :class:`OTProblem` (``x``, ``y`` validated), cost range measured in one
     parallel pass."""
-    lo, hi = _points_cost_range(x, y, code, minkowski_p, power)
+    lo, hi = points_cost_range(x, y, code, minkowski_p, power)
     if not math.isfinite(hi - lo):
         raise ValueError("the costs d(x, y)**power overflow float64; rescale x and y")
     return make_points_problem(x, y, a, b, metric_code=code, power=power, minkowski_p=minkowski_p,

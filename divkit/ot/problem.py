@@ -39,7 +39,7 @@ from .._validation import (
 from .._validation import (
     probability_weights as shared_probability_weights,
 )
-from .costs import _pair_cost
+from .costs import pair_cost
 
 #: Size of the deterministic sample of cost entries used for robust cost scales.
 COST_SAMPLE_SIZE = 4096
@@ -79,7 +79,7 @@ def _min_max_finite(C):
 
 @njit(cache=True)
 def point_cost(x, i, y, j, code, minkowski_p, power):
-    c = _pair_cost(x, i, y, j, code, minkowski_p)
+    c = pair_cost(x, i, y, j, code, minkowski_p)
     return c if power == 1.0 else c ** power
 
 

@@ -351,16 +351,20 @@ def _ctransform_rows_dense(C, g, rows, cols):
 
 
 @njit(cache=True, parallel=True)
-def _ctransform_cols_dense(C, f, cols):
-    """``g_j = min_i C_ij - f_i`` for ``j in cols`` (every ``f_i`` already set)."""
-    out = np.full(cols.shape[0], np.inf)
-    for k in prange(cols.shape[0]):
-        j = cols[k]
-        best = np.inf
+def ctransform_cols_dense(C, f, cols):
+    """``g_j = min_i C_ij - f_i`` for ``j in cols`` (every ``f_i`` already set): parallel over
+    fixed chunks of ``cols``, each sweeping the rows of the row-major ``C`` (a min is exact, so
+    the result does not depend on the chunking or the thread count)."""
+    k_total = cols.shape[0]
+    out = np.full(k_total, np.inf)
+    n_chunks = min(k_total, 64)
+    for c in prange(n_chunks):
+        k0 = c * k_total // n_chunks
+        k1 = (c + 1) * k_total // n_chunks
         for i in range(C.shape[0]):
-            t = C[i, j] - f[i]
-            best = min(best, t)
-        out[k] = best
+            fi = f[i]
+            for k in range(k0, k1):
+                out[k] = min(out[k], C[i, cols[k]] - fi)
     return out
 
 
@@ -377,7 +381,7 @@ def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows, cols):
 
 
 @njit(cache=True, parallel=True)
-def _ctransform_cols_points(x, y, code, minkowski_p, power, f, cols):
+def ctransform_cols_points(x, y, code, minkowski_p, power, f, cols):
     out = np.empty(cols.shape[0])
     for k in prange(cols.shape[0]):
         best = np.inf
@@ -399,13 +403,13 @@ def _restore_zero_mass(problem: OTProblem, f: np.ndarray, g: np.ndarray):
         if zero_rows.size:
             f[zero_rows] = _ctransform_rows_dense(problem.C, g, zero_rows, live_cols)
         if zero_cols.size:
-            g[zero_cols] = _ctransform_cols_dense(problem.C, f, zero_cols)
+            g[zero_cols] = ctransform_cols_dense(problem.C, f, zero_cols)
     else:
         args = (problem.x, problem.y, problem.metric_code, problem.minkowski_p, problem.power)
         if zero_rows.size:
             f[zero_rows] = _ctransform_rows_points(*args, g, zero_rows, live_cols)
         if zero_cols.size:
-            g[zero_cols] = _ctransform_cols_points(*args, f, zero_cols)
+            g[zero_cols] = ctransform_cols_points(*args, f, zero_cols)
     return f, g
 
 
@@ -415,10 +419,10 @@ def _tighten(problem: OTProblem, f: np.ndarray):
     every_col = np.arange(problem.shape[1], dtype=np.int64)
     every_row = np.arange(problem.shape[0], dtype=np.int64)
     if problem.C is not None:
-        g = _ctransform_cols_dense(problem.C, f, every_col)
+        g = ctransform_cols_dense(problem.C, f, every_col)
         return _ctransform_rows_dense(problem.C, g, every_row, every_col), g
     args = (problem.x, problem.y, problem.metric_code, problem.minkowski_p, problem.power)
-    g = _ctransform_cols_points(*args, f, every_col)
+    g = ctransform_cols_points(*args, f, every_col)
     return _ctransform_rows_points(*args, g, every_row, every_col), g
 
 
