@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from divkit.ot._result import (
+from divkit.ot.result import (
     OptimalityError,
     OTResult,
     centre_potentials,
