@@ -1,6 +1,6 @@
 """Benchmark: exact OT at image and point-cloud scale (issue 12).
 
-divkit's multiscale sparse network simplex (:mod:`divkit.ot.multiscale`) against divkit's dense
+divkit's multiscale sparse network simplex (:mod:`divkit.ot.solvers.multiscale`) against divkit's dense
 network simplex (``divkit.ot.emd`` on the cost matrix, or on-the-fly costs for clouds) and
 POT's ``ot.emd2``, where they fit.
 
@@ -106,7 +106,7 @@ def child(spec: dict) -> dict:
     image = kind in ("white", "lograndom", "cauchy")
     if image:
         a_img, b_img = make_image(kind, size, 0), make_image(kind, size, 1)
-        from divkit.ot.multiscale import grid_points
+        from divkit.ot.solvers.multiscale import grid_points
 
         x = y = grid_points(a_img.shape)
         a, b = a_img.ravel(), b_img.ravel()
@@ -115,7 +115,7 @@ def child(spec: dict) -> dict:
         a = np.full(size, 1.0 / size)
         b = a
     from divkit.ot import emd, network_simplex_points
-    from divkit.ot.multiscale import multiscale_wasserstein, wasserstein_grid
+    from divkit.ot.solvers.multiscale import multiscale_wasserstein, wasserstein_grid
 
     rng = np.random.default_rng(0)
     xs, ys = rng.random((64, x.shape[1])), rng.random((64, x.shape[1]))

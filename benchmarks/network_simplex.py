@@ -75,7 +75,7 @@ def section_speed(quick: bool, repeats: int):
     import ot
 
     from divkit import emd
-    from divkit.ot.network_simplex import network_simplex
+    from divkit.ot.solvers.network_simplex import network_simplex
 
     sizes = [300, 600] if quick else [1000, 2000, 4000]
     rows = []
@@ -127,7 +127,7 @@ def section_large(quick: bool, which: str):
     x, y, a, b = _points_problem(n, "uniform", seed=8000)
     C = _sqeuclidean(x, y)
     if which == "divkit":
-        from divkit.ot.network_simplex import network_simplex
+        from divkit.ot.solvers.network_simplex import network_simplex
 
         network_simplex(a[:50] / a[:50].sum(), b[:50] / b[:50].sum(), C[:50, :50])  # compile
     else:
@@ -163,7 +163,7 @@ def section_large(quick: bool, which: str):
 def section_onthefly(quick: bool):
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
-    from divkit.ot.network_simplex import network_simplex_points
+    from divkit.ot.solvers.network_simplex import network_simplex_points
 
     n = 3000 if quick else int(os.environ.get("DIVKIT_BENCH_ONTHEFLY_N", "20000"))
     x, y, a, b = _points_problem(n, "uniform", seed=20000)
@@ -225,7 +225,7 @@ def section_warm(quick: bool, repeats: int):
     single_thread_env()
     import numpy as np
 
-    from divkit.ot.network_simplex import network_simplex as solve_network_simplex
+    from divkit.ot.solvers.network_simplex import network_simplex as solve_network_simplex
 
     n = 300 if quick else 1000
     steps = 20
@@ -267,8 +267,8 @@ def section_overhead(quick: bool, repeats: int):
     import statistics
 
     from divkit import emd, wasserstein
-    from divkit.ot.network_simplex import solve_dense_raw
     from divkit.ot.problem import make_problem
+    from divkit.ot.solvers.network_simplex import solve_dense_raw
 
     n = 600 if quick else 2000
     x, y, a, b = _points_problem(n, "dirichlet", seed=7)

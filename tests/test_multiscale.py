@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from naive import naive_cost_matrix
 
 from divkit.ot import OptimalityError, OTResult, emd
-from divkit.ot.multiscale import (
+from divkit.ot.solvers.multiscale import (
     all_pairs_dual_violation,
     grid_points,
     multiscale_wasserstein,
@@ -219,7 +219,7 @@ def test_violation_search_exact_on_random_duals(rng):
 def test_certificate_rejects_wrong_potentials(rng):
     """The certificate recomputes the violation itself: a solution with a violated far pair
     is not certified optimal."""
-    from divkit.ot import multiscale as ms
+    from divkit.ot.solvers import multiscale as ms
 
     x = rng.random((100, 2))
     y = rng.random((100, 2))

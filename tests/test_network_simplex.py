@@ -17,7 +17,7 @@ from divkit.ot import (
     network_simplex,
     network_simplex_points,
 )
-from divkit.ot.network_simplex import default_max_iter
+from divkit.ot.solvers.network_simplex import default_max_iter
 
 
 def solve_pot(a, b, C, **options):

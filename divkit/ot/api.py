@@ -14,16 +14,7 @@ import dataclasses
 import numpy as np
 
 from .._validation import as_points, check_scalar, power_of_two_scale
-from . import _lp
-from ._pot_backend import solve_pot_raw
 from .costs import METRIC_CODES, cost_matrix
-from .network_simplex import (
-    check_network_simplex_options,
-    points_problem,
-    solve_dense_raw,
-    solve_points_problem,
-    warm_potentials,
-)
 from .one_d import wp_1d
 from .problem import (
     OTProblem,
@@ -40,6 +31,15 @@ from .result import (
     RawSolution,
     finish,
 )
+from .solvers import highs
+from .solvers.network_simplex import (
+    check_network_simplex_options,
+    points_problem,
+    solve_dense_raw,
+    solve_points_problem,
+    warm_potentials,
+)
+from .solvers.pot import solve_pot_raw
 
 #: metrics for which ``d`` satisfies the triangle inequality (Kantorovich–Rubinstein applies)
 _TRUE_METRICS = ("euclidean", "cityblock", "chebyshev", "minkowski")
@@ -84,7 +84,7 @@ def check_options(function: str, method: str, options: dict) -> dict:
 
         mi = given.get("max_iter")
         return {"max_iter": None if mi is None else check_int(mi, "max_iter", low=1)}
-    return {"settings": _lp.highs_settings(method, **given)}
+    return {"settings": highs.highs_settings(method, **given)}
 
 
 #: Costs more than this factor above the median cost (measured from min C) are clipped for a
@@ -146,7 +146,7 @@ def _raw_solve(problem: OTProblem, method: str, options: dict) -> RawSolution:
     if method == "pot":
         return _guarded_raw(lambda a, b, C, s: solve_pot_raw(a, b, C, max_iter=s), problem.a,
                             problem.b, problem.C, options["max_iter"])
-    solve = _lp.solve_primal if method == "highs-primal" else _lp.solve_dual
+    solve = highs.solve_primal if method == "highs-primal" else highs.solve_dual
     return _guarded_raw(solve, problem.a, problem.b, problem.C, options["settings"])
 
 
@@ -335,7 +335,7 @@ DENSE_COST_LIMIT = 2**27
 
 #: ``wasserstein(method="auto")`` with the Euclidean ground metric in at most
 #: ``MULTISCALE_MAX_DIM`` dimensions and at least ``MULTISCALE_MIN_PAIRS`` pairs runs the
-#: multiscale sparse solver (:mod:`divkit.ot.multiscale`), certified over all pairs by the same
+#: multiscale sparse solver (:mod:`divkit.ot.solvers.multiscale`), certified over all pairs by the same
 #: finisher; its result's ``solver`` is ``"multiscale-network-simplex"``. At 1024 x 1024 points it
 #: is 3-5x faster than the dense network simplex, 25-70x at 4096 (``benchmarks/large_ot.py``).
 MULTISCALE_MIN_PAIRS = 2**20
@@ -391,7 +391,7 @@ def wasserstein(
     method : {"auto", "network_simplex", "highs-primal", "highs-dual", "pot"}
         Exact solver (see :func:`emd`). ``"auto"`` uses the quantile formula
         (:func:`wasserstein_1d`) for 1-D input when ``return_result=False``; the multiscale
-        sparse solver (:mod:`divkit.ot.multiscale`, certified over all pairs) for the
+        sparse solver (:mod:`divkit.ot.solvers.multiscale`, certified over all pairs) for the
         Euclidean metric in 1-3 dimensions with at least ``MULTISCALE_MIN_PAIRS`` = 2**20
         pairs; the network simplex with on-the-fly costs when the cost matrix would exceed
         ``DENSE_COST_LIMIT`` entries (1 GiB); and the network simplex on the dense cost matrix
@@ -448,7 +448,7 @@ def wasserstein(
         xs, ys = xs / scale, ys / scale
     if (method == "auto" and metric == "euclidean" and xs.shape[1] <= MULTISCALE_MAX_DIM
             and xs.shape[0] * ys.shape[0] >= MULTISCALE_MIN_PAIRS):
-        from .multiscale import finish_multiscale, solve_multiscale
+        from .solvers.multiscale import finish_multiscale, solve_multiscale
 
         a1, b1 = aw / aw.sum(), bw / bw.sum()
         solution = solve_multiscale(xs, ys, a1, b1, p=p)

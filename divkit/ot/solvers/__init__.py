@@ -11,9 +11,9 @@
 =========================  ==============================================================
 """
 
-from .._lp import highs_settings, solve_dual, solve_primal
-from .._pot_backend import solve_pot_raw
-from ..network_simplex import solve_dense_raw, solve_points_raw
+from .highs import highs_settings, solve_dual, solve_primal
+from .network_simplex import solve_dense_raw, solve_points_raw
+from .pot import solve_pot_raw
 
 __all__ = [
            "highs_settings",

@@ -1,5 +1,5 @@
 """Numba kernels of the multiscale solver: kd-tree construction, hierarchical (branch and
-bound) pair searches, arc refinement. See :mod:`divkit.ot.multiscale`.
+bound) pair searches, arc refinement. See :mod:`divkit.ot.solvers.multiscale`.
 
 The pair search never forms an ``n x m`` array: a query point descends the other side's tree
 and skips a cell when an *upper bound* of ``f_q + g_j - c(x_q, y_j)`` over the cell (the cell's

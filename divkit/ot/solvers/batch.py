@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import MASS_RTOL, as_float_array, check_int, check_scalar
+from ..._validation import MASS_RTOL, as_float_array, check_int, check_scalar
+from ..problem import check_flag, dense_problem_trusted
+from ..result import OPTIMALITY_RTOL, OptimalityError, RawSolution, finish
 from ._network_simplex import STATUS_MAX_ITER, STATUS_OPTIMAL, solve_batch
 from .network_simplex import ARTIFICIAL_FLOW_RTOL, PRICE_RTOL, default_max_iter
-from .problem import check_flag, dense_problem_trusted
-from .result import OPTIMALITY_RTOL, OptimalityError, RawSolution, finish
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def emd_batch(
     return_potentials : bool
         Also return the optimal potentials.
     max_iter : int, optional
-        Pivot cap per problem (default :func:`~divkit.ot.network_simplex.default_max_iter`).
+        Pivot cap per problem (default :func:`~divkit.ot.solvers.network_simplex.default_max_iter`).
     rtol : float
         Strict certificate tolerance; a problem that does not reach it raises.
     normalize : bool

@@ -1,6 +1,6 @@
 """Numba kernels of a primal network simplex on a *sparse* arc set, warm-startable.
 
-Used by :mod:`divkit.ot.multiscale`: the transportation problem between ``n`` sources and ``m``
+Used by :mod:`divkit.ot.solvers.multiscale`: the transportation problem between ``n`` sources and ``m``
 sinks (all with positive mass) restricted to a list of arcs ``i -> j`` (``src[k], dst[k]``,
 cost ``cost[k]``). The node numbering and the spanning-tree representation are the usual ones
 (Ahuja, Magnanti & Orlin, *Network Flows*, 1993, §11): sources ``0..n-1``, sinks ``n..n+m-1``,

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .result import RawSolution
+from ..result import RawSolution
 
 
 def _import_pot():

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from .result import OptimalityError, RawSolution
+from ..result import OptimalityError, RawSolution
 
 #: Feasibility tolerances handed to HiGHS (on the rescaled problem, whose masses and costs are
 #: O(1)). HiGHS's default of 1e-7 can stop ~4e-9 above the optimum at n = 1000
@@ -45,7 +45,7 @@ DEFAULT_HIGHS_METHOD = {"highs-primal": "highs-ds", "highs-dual": "highs-ipm"}
 def highs_settings(solver: str, *, highs_method=None, tolerance=None, time_limit=None,
                    max_iter=None, presolve=None) -> dict:
     """Validate the HiGHS options once and return ``linprog`` keyword arguments."""
-    from .._validation import check_int, check_scalar
+    from ..._validation import check_int, check_scalar
 
     method = DEFAULT_HIGHS_METHOD[solver] if highs_method is None else highs_method
     if method not in _HIGHS_METHODS:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import (
+from ..._validation import (
     as_float_array,
     as_points,
     as_weights,
@@ -48,11 +48,11 @@ from .._validation import (
     check_scalar,
     power_of_two_scale,
 )
+from ..costs import METRIC_CODES
+from ..problem import make_points_problem
+from ..result import OPTIMALITY_RTOL, OptimalityError, OTResult, RawSolution, finish
 from . import _multiscale_kernels as _k
 from . import _sparse_simplex as _s
-from .costs import METRIC_CODES
-from .problem import make_points_problem
-from .result import OPTIMALITY_RTOL, OptimalityError, OTResult, RawSolution, finish
 
 #: Pricing tolerance relative to an upper bound of the largest pair cost: an arc enters the
 #: basis only if its reduced cost is below ``-PRICE_RTOL * cmax``.

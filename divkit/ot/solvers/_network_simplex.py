@@ -38,7 +38,7 @@ Reduced costs are computed as ``(C_ij - cmin) - pi[i] + pi[n + j]`` (or, when
 ``|min C| <= max C - min C`` and no digits are at stake, with ``cmin`` folded into the row's
 threshold) so that costs sitting on a large offset (``1e30 + O(1)``) lose no precision; the
 optimality tolerance is relative to the scale of the potentials (see
-:mod:`divkit.ot.network_simplex`).
+:mod:`divkit.ot.solvers.network_simplex`).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .._numba import FASTMATH
-from .costs import pair_cost
+from ..._numba import FASTMATH
+from ..costs import pair_cost
 
 #: row segments shorter than this are priced by a plain loop
 SHORT_SEGMENT = 48

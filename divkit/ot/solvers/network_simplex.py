@@ -38,7 +38,10 @@ from typing import cast
 
 import numpy as np
 
-from .._validation import as_float_array, as_points, check_int, check_scalar
+from ..._validation import as_float_array, as_points, check_int, check_scalar
+from ..costs import METRIC_CODES
+from ..problem import OTProblem, make_points_problem, sample_pairs
+from ..result import OPTIMALITY_RTOL, OTResult, RawSolution, ctransform_cols_dense, ctransform_cols_points, finish
 from ._network_simplex import (
     STATUS_MAX_ITER,
     STATUS_OPTIMAL,
@@ -47,9 +50,6 @@ from ._network_simplex import (
     solve_points,
     tree_plan,
 )
-from .costs import METRIC_CODES
-from .problem import OTProblem, make_points_problem, sample_pairs
-from .result import OPTIMALITY_RTOL, OTResult, RawSolution, ctransform_cols_dense, ctransform_cols_points, finish
 
 #: Pricing tolerance relative to the artificial cost ``M`` (the scale of the potentials): an
 #: arc enters the basis only if its reduced cost is below ``-PRICE_RTOL * M``. Far below the
@@ -296,7 +296,7 @@ def network_simplex(
     Examples
     --------
     >>> import numpy as np
-    >>> from divkit.ot.network_simplex import network_simplex
+    >>> from divkit.ot.solvers.network_simplex import network_simplex
     >>> res = network_simplex([0.5, 0.5], [0.5, 0.5], [[0.0, 1.0], [1.0, 0.0]])
     >>> round(res.cost, 12)
     0.0
@@ -304,7 +304,7 @@ def network_simplex(
     >>> round(res.cost, 12), res.certificate.is_optimal()
     (2.0, True)
     """
-    from .api import emd
+    from ..api import emd
 
     return emd(a, b, C, method="network_simplex", sparse=sparse, rtol=rtol, normalize=normalize,
                warm_start=warm_start, max_iter=max_iter, block_size=block_size)
@@ -352,7 +352,7 @@ def network_simplex_points(
 
     Examples
     --------
-    >>> from divkit.ot.network_simplex import network_simplex_points
+    >>> from divkit.ot.solvers.network_simplex import network_simplex_points
     >>> res = network_simplex_points([[0.0], [1.0]], [[0.5], [3.0]], metric="euclidean")
     >>> round(res.cost, 12)
     1.25
