@@ -41,9 +41,9 @@ import math
 from dataclasses import dataclass, field
 from typing import cast
 
+import numba
 import numpy as np
 import scipy.sparse as sp
-import numba
 from numba import njit, prange
 
 import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
