@@ -161,13 +161,15 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath):
                 continue
             if depth[x] <= dw:
                 break
-            nx = thread[x]
+            # inside an old thread block the links already hold: writing only where the order
+            # changes keeps ``rev`` untouched for most nodes (one cache line fewer per node)
+            if thread[last] != x:
+                thread[last] = x
+                rev[x] = last
             depth[x] += off
             pi[x] += shift
-            thread[last] = x
-            rev[x] = last
             last = x
-            x = nx
+            x = thread[x]
         after_prev = x
     after = x
     first = path[0]
@@ -287,3 +289,147 @@ def tree_arcs(parent, pflow, n, m):
             vals[k] = pflow[v]
             k += 1
     return rows, cols, vals
+
+
+@njit(cache=True)
+def _forest_flows(n, m, supply, adj_off, adj_node, adj_arc, alive, parent, parc, order, pflow_sub):
+    """Root every component of the forest of ``alive`` arcs at a source (a sink only where a
+    component has none), in depth-first preorder ``order``; ``pflow_sub[v]`` = net supply of
+    the subtree of ``v``. Returns the number of nodes ordered (all of them)."""
+    N = n + m
+    seen = np.zeros(N, dtype=np.bool_)
+    stack = np.empty(N, dtype=np.int64)
+    w = 0
+    for s in range(N):  # sources first, so that a component's top is a source when it has one
+        if seen[s]:
+            continue
+        seen[s] = True
+        parent[s] = -1
+        parc[s] = -1
+        top = 1
+        stack[0] = s
+        while top > 0:
+            top -= 1
+            u = stack[top]
+            order[w] = u
+            w += 1
+            for e in range(adj_off[u], adj_off[u + 1]):
+                k = adj_arc[e]
+                v = adj_node[e]
+                if alive[k] and not seen[v]:
+                    seen[v] = True
+                    parent[v] = u
+                    parc[v] = k
+                    stack[top] = v
+                    top += 1
+    for v in range(N):
+        pflow_sub[v] = supply[v]
+    for t in range(N - 1, -1, -1):
+        v = order[t]
+        if parent[v] >= 0:
+            pflow_sub[parent[v]] += pflow_sub[v]
+    return w
+
+
+@njit(cache=True)
+def tree_from_arcs(a, b, src, dst, cost, pi_top):
+    """Strongly feasible starting tree (the layout of :func:`init_tree`) from the arcs of a
+    spanning forest ``src[k] -> n + dst[k]`` whose unique flows are feasible (up to rounding).
+
+    Flows are recomputed from the masses (the forest fixes them); arcs whose flow is not
+    positive are dropped, which splits the forest further (a zero-flow arc joins two balanced
+    parts). Each component hangs from the root ``R`` by an artificial arc, at a source when it
+    has one (``i -> R``: strongly feasible even at zero flow), so every real tree arc carries
+    positive flow and the tree is strongly feasible (Cunningham 1976) whatever its orientation.
+    Potentials make every tree arc tight; a component's top source ``i`` gets ``pi_top[i]``.
+    """
+    n = a.shape[0]
+    m = b.shape[0]
+    N = n + m
+    root = N
+    K = src.shape[0]
+    supply = np.empty(N)
+    for i in range(n):
+        supply[i] = a[i]
+    for j in range(m):
+        supply[n + j] = -b[j]
+    deg = np.zeros(N + 1, dtype=np.int64)
+    for k in range(K):
+        deg[src[k] + 1] += 1
+        deg[n + dst[k] + 1] += 1
+    for v in range(N):
+        deg[v + 1] += deg[v]
+    adj_node = np.empty(2 * K, dtype=np.int64)
+    adj_arc = np.empty(2 * K, dtype=np.int64)
+    fill = deg[:N].copy()
+    for k in range(K):
+        u = src[k]
+        v = n + dst[k]
+        adj_node[fill[u]] = v
+        adj_arc[fill[u]] = k
+        fill[u] += 1
+        adj_node[fill[v]] = u
+        adj_arc[fill[v]] = k
+        fill[v] += 1
+    alive = np.ones(K, dtype=np.bool_)
+    par = np.empty(N, dtype=np.int64)
+    parc = np.empty(N, dtype=np.int64)
+    order = np.empty(N, dtype=np.int64)
+    sub = np.empty(N)
+    for _sweep in range(8):  # dropping an arc shifts the others' flows by rounding only
+        _forest_flows(n, m, supply, deg, adj_node, adj_arc, alive, par, parc, order, sub)
+        dropped = 0
+        for v in range(N):
+            k = parc[v]
+            if k >= 0:
+                flow = sub[v] if v < n else -sub[v]
+                if not flow > 0.0:
+                    alive[k] = False
+                    dropped += 1
+        if dropped == 0:
+            break
+    if dropped > 0:
+        _forest_flows(n, m, supply, deg, adj_node, adj_arc, alive, par, parc, order, sub)
+    parent = np.empty(N + 1, dtype=np.int64)
+    pdir = np.empty(N + 1, dtype=np.int64)
+    pflow = np.zeros(N + 1)
+    pi = np.zeros(N + 1)
+    thread = np.empty(N + 1, dtype=np.int64)
+    rev = np.empty(N + 1, dtype=np.int64)
+    depth = np.empty(N + 1, dtype=np.int64)
+    parent[root] = -1
+    pdir[root] = 0
+    depth[root] = 0
+    last = root
+    for t in range(N):
+        v = order[t]
+        thread[last] = v
+        rev[v] = last
+        last = v
+        u = par[v]
+        if u < 0:
+            parent[v] = root
+            depth[v] = 1
+            if v < n:
+                pdir[v] = 1
+                pflow[v] = max(sub[v], 0.0)
+                pi[v] = pi_top[v]
+            else:
+                pdir[v] = -1
+                pflow[v] = max(-sub[v], 0.0)
+                pi[v] = 0.0
+            continue
+        parent[v] = u
+        depth[v] = depth[u] + 1
+        c = cost[parc[v]]
+        if v < n:  # source below its sink: arc v -> u
+            pdir[v] = 1
+            pflow[v] = max(sub[v], 0.0)
+            pi[v] = pi[u] + c
+        else:  # sink below its source: arc u -> v
+            pdir[v] = -1
+            pflow[v] = max(-sub[v], 0.0)
+            pi[v] = pi[u] - c
+    thread[last] = root
+    rev[root] = last
+    return parent, pdir, pflow, pi, thread, rev, depth
