@@ -139,9 +139,6 @@ def pair_search(mode, xq, fq, lo, hi, first, endc, vmax, leafpos, leafval, leaf_
     for q in range(nq):
         fqq = fq[q]
         qbest = -np.inf
-        # MODE_COLLECT keeps the kk largest values above tol: once kk are recorded, a cell
-        # whose bound does not beat the smallest of them cannot change the record
-        qfloor = tol
         top = 0
         stack[0] = 0
         top = 1
@@ -166,18 +163,13 @@ def pair_search(mode, xq, fq, lo, hi, first, endc, vmax, leafpos, leafval, leaf_
                         if val > recv[base + r_min]:
                             cols[base + r_min] = j
                             recv[base + r_min] = val
-                    if counts[q] == kk:
-                        low = recv[base]
-                        for r in range(1, kk):
-                            low = min(low, recv[base + r])
-                        qfloor = max(tol, low)
                 if val > best:
                     best = val
                     best_q = q
                     best_j = j
                 continue
             if mode == MODE_COLLECT:
-                thr = qfloor
+                thr = tol
             elif mode == MODE_MAX:
                 thr = max(tol, best)
             else:
@@ -236,113 +228,3 @@ def arc_costs(src, dst, x, y, power):
     for k in range(src.shape[0]):
         out[k] = point_cost(x, src[k], y, dst[k], power)
     return out
-
-
-@njit(cache=True)
-def _staircase(lo, hi, mass, arcs, flows, cell_node, cell_amt, off, cnt, w):
-    """North-west-corner rule between the children ``lo..hi-1`` of one coarse node (masses
-    ``mass``) and its coarse arcs ``arcs`` (amounts ``flows[arcs]``): exactly
-    ``(hi - lo) + len(arcs) - 1`` cells, zero-amount ones included, each arc's cells contiguous
-    (written from ``w``; ``off``/``cnt`` per arc). Returns the next free cell."""
-    q = arcs.shape[0]
-    r = lo
-    c = 0
-    rrem = mass[r]
-    crem = flows[arcs[0]]
-    off[arcs[0]] = w
-    while True:
-        cell_node[w] = r
-        cell_amt[w] = max(min(rrem, crem), 0.0)
-        cnt[arcs[c]] += 1
-        w += 1
-        last_r = r == hi - 1
-        last_c = c == q - 1
-        if last_r and last_c:
-            break
-        if last_c or (not last_r and rrem <= crem):
-            crem -= rrem
-            r += 1
-            rrem = mass[r]
-        else:
-            rrem -= crem
-            c += 1
-            crem = flows[arcs[c]]
-            off[arcs[c]] = w
-    return w
-
-
-@njit(cache=True)
-def refine_basis(rows, cols, flows, xlo, xhi, ylo, yhi, a, b):
-    """Fine arcs ``(i, j)`` of a spanning forest that carries a feasible refinement of the coarse
-    basis ``(rows, cols, flows)`` (arcs sorted by ``rows``, then ``cols``).
-
-    Each coarse source splits its children's masses over its arcs by the north-west-corner rule
-    (a staircase of ``children + arcs - 1`` cells, one contiguous run per arc), likewise each
-    coarse sink; each coarse arc then joins its two runs by the same rule. Counting cells, a
-    coarse spanning tree on ``N`` nodes gives ``N_fine - 1`` fine arcs; consecutive runs share
-    a child and each arc's staircase is connected, so the fine arcs form a spanning tree (a
-    spanning forest with one tree per coarse component when the coarse basis is a forest).
-    Only the structure is used: the caller recomputes the flows from the tree.
-    """
-    E = rows.shape[0]
-    nX = xlo.shape[0]
-    nY = ylo.shape[0]
-    ncells_x = xhi[nX - 1] - xlo[0] + E
-    ncells_y = yhi[nY - 1] - ylo[0] + E
-    sx_node = np.empty(ncells_x, dtype=np.int64)
-    sx_amt = np.empty(ncells_x)
-    sx_off = np.zeros(E, dtype=np.int64)
-    sx_cnt = np.zeros(E, dtype=np.int64)
-    sy_node = np.empty(ncells_y, dtype=np.int64)
-    sy_amt = np.empty(ncells_y)
-    sy_off = np.zeros(E, dtype=np.int64)
-    sy_cnt = np.zeros(E, dtype=np.int64)
-    # source side: arcs are grouped by row already
-    w = 0
-    k0 = 0
-    while k0 < E:
-        k1 = k0
-        while k1 < E and rows[k1] == rows[k0]:
-            k1 += 1
-        arcs = np.arange(k0, k1)
-        w = _staircase(xlo[rows[k0]], xhi[rows[k0]], a, arcs, flows, sx_node, sx_amt, sx_off, sx_cnt, w)
-        k0 = k1
-    # sink side: group the arcs by column (stable: rows stay ordered within a column)
-    by_col = np.argsort(cols, kind="mergesort")
-    w = 0
-    k0 = 0
-    while k0 < E:
-        k1 = k0
-        while k1 < E and cols[by_col[k1]] == cols[by_col[k0]]:
-            k1 += 1
-        w = _staircase(ylo[cols[by_col[k0]]], yhi[cols[by_col[k0]]], b, by_col[k0:k1], flows,
-                       sy_node, sy_amt, sy_off, sy_cnt, w)
-        k0 = k1
-    total = 0
-    for k in range(E):
-        total += sx_cnt[k] + sy_cnt[k] - 1
-    src = np.empty(total, dtype=np.int64)
-    dst = np.empty(total, dtype=np.int64)
-    w = 0
-    for k in range(E):
-        r = sx_off[k]
-        r_end = r + sx_cnt[k] - 1
-        c = sy_off[k]
-        c_end = c + sy_cnt[k] - 1
-        rrem = sx_amt[r]
-        crem = sy_amt[c]
-        while True:
-            src[w] = sx_node[r]
-            dst[w] = sy_node[c]
-            w += 1
-            if r == r_end and c == c_end:
-                break
-            if c == c_end or (r < r_end and rrem <= crem):
-                crem -= rrem
-                r += 1
-                rrem = sx_amt[r]
-            else:
-                rrem -= crem
-                c += 1
-                crem = sy_amt[c]
-    return src, dst

@@ -65,8 +65,6 @@ ADD_RTOL = 4e-13
 ARTIFICIAL_FLOW_RTOL = 1e-13
 
 SOLVER_NAME = "multiscale-network-simplex"
-import os
-RESTART = os.environ.get("RESTART") == "1"
 
 
 @dataclass(frozen=True)
@@ -239,36 +237,12 @@ def _solve_level(aL, bL, src, dst, cost, f0, g0, cmax, budget):
     raise OptimalityError("sparse network simplex: artificial arcs keep flow (infeasible arc set)")
 
 
-def _solve_level_warm(aL, bL, posX, posY, p, coarse_basis, xlo, xhi, ylo, yhi, f0, src, dst, cost, cmax, budget):
-    """Network simplex on one sparse problem from a warm *basis*: the coarse optimal basis
-    refined to a strongly feasible spanning forest of the fine arcs (north-west-corner split of
-    every coarse arc, :func:`_multiscale_kernels.refine_basis`). Returns ``(None, pivots)``
-    when that start fails (artificial arcs keep flow), for the caller to start afresh."""
-    nX, nY = aL.shape[0], bL.shape[0]
-    rows, cols, flows = coarse_basis
-    order = np.lexsort((cols, rows))
-    wsrc, wdst = _k.refine_basis(rows[order], cols[order], flows[order], xlo, xhi, ylo, yhi, aL, bL)
-    state = _s.tree_from_arcs(aL, bL, wsrc, wdst, _k.arc_costs(wsrc, wdst, posX, posY, float(p)), f0)
-    status, its = _s.run_simplex(src, dst, cost, nX, *state, PRICE_RTOL * cmax, budget)
-    if status != _s.STATUS_OPTIMAL:
-        raise OptimalityError(f"sparse network simplex stopped with status {status} after {its} pivots")
-    parent, pflow = state[0], state[2]
-    on_root = parent[: nX + nY] == nX + nY
-    if np.any(pflow[: nX + nY][on_root] > ARTIFICIAL_FLOW_RTOL * float(aL.sum())):
-        return None, its
-    return state, its
-
-
 def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_step: int = 2,
-                     arcs_per_row: int = 16, max_rounds: int = 200, max_iter: int | None = None,
-                     warm_basis: bool = True) -> MultiscaleSolution:
+                     arcs_per_row: int = 16, max_rounds: int = 200, max_iter: int | None = None
+                     ) -> MultiscaleSolution:
     """Raw multiscale solver on validated input (``x (n, d)``, ``y (m, d)`` float64, ``a``,
     ``b`` non-negative with equal sums). Returns a :class:`MultiscaleSolution`; use
-    :func:`multiscale_wasserstein` or :func:`wasserstein_grid` for a certified result.
-
-    ``warm_basis`` (default True) starts each finer level from the refined coarse optimal
-    basis; False starts it from the artificial tree with the coarse potentials only (the
-    slower original scheme, kept for comparison)."""
+    :func:`multiscale_wasserstein` or :func:`wasserstein_grid` for a certified result."""
     n, m = x.shape[0], y.shape[0]
     ia = np.flatnonzero(a > 0)
     jb = np.flatnonzero(b > 0)
@@ -302,7 +276,7 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             f0 = np.zeros(nX)
             g0 = np.zeros(nY)
         else:
-            pdx, pdy, prow, pcol, pflow, pf, pg = prev
+            pdx, pdy, prow, pcol, pf, pg = prev
             xlo, xhi = tx.descendants(pdx, dx)
             ylo, yhi = ty.descendants(pdy, dy)
             src, dst = _k.refine_arcs(prow, pcol, xlo, xhi, ylo, yhi)
@@ -310,19 +284,11 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             g0 = np.repeat(pg, yhi - ylo)
         cost = _k.arc_costs(src, dst, posX, posY, float(p))
         t_simplex = time.process_time()
-        state = None
-        if prev is not None and warm_basis:
-            state, its = _solve_level_warm(aL, bL, posX, posY, p, prev[2:5], xlo, xhi, ylo, yhi, f0,
-                                           src, dst, cost, cmax, budget - total_it)
-            total_it += its
-        if state is None:
-            state, its = _solve_level(aL, bL, src, dst, cost, f0, g0, cmax, budget - total_it)
-            total_it += its
-        first_its = its
-        t_first = time.process_time() - t_simplex
+        state, its = _solve_level(aL, bL, src, dst, cost, f0, g0, cmax, budget - total_it)
+        total_it += its
         rounds += 1
+        level_pivots = [its]  # the first solve, then one entry per arc-adding round
         added_total = 0
-        round_its = []
         t_search = 0.0
         t_simplex = time.process_time() - t_simplex
         while True:
@@ -349,14 +315,10 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             cost = np.concatenate([cost, _k.arc_costs(rows_new, cols_new, posX, posY, float(p))])
             added_total += k
             t0 = time.process_time()
-            if RESTART:
-                state, its = _solve_level(aL, bL, src, dst, cost, f, g, cmax, budget - total_it)
-                status = _s.STATUS_OPTIMAL
-            else:
-                status, its = _s.run_simplex(src, dst, cost, nX, *state, PRICE_RTOL * cmax, budget - total_it)
+            status, its = _s.run_simplex(src, dst, cost, nX, *state, PRICE_RTOL * cmax, budget - total_it)
             t_simplex += time.process_time() - t0
             total_it += its
-            round_its.append(its)
+            level_pivots.append(its)
             rounds += 1
             if status != _s.STATUS_OPTIMAL:
                 raise OptimalityError(f"sparse network simplex stopped with status {status}")
@@ -367,11 +329,10 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
                 total_it += its
         max_arcs = max(max_arcs, int(src.shape[0]))
         log.append({"depths": (dx, dy), "nodes": (nX, nY), "arcs": int(src.shape[0]),
-                    "added": added_total, "cpu_simplex": t_simplex, "pivots_first": first_its, "cpu_first": t_first,
-                    "pivots_rounds": round_its,
+                    "added": added_total, "cpu_simplex": t_simplex, "pivots": level_pivots,
                     "cpu_search": t_search})
         trow, tcol, tflow = _s.tree_arcs(state[0], state[2], nX, nY)
-        prev = (dx, dy, trow, tcol, tflow, f, g)
+        prev = (dx, dy, trow, tcol, f, g)
     # finest level: leaves are the positive-mass points in tree order
     trow, tcol, tflow = _s.tree_arcs(state[0], state[2], nX, nY)
     assert f is not None and g is not None  # set by the first round of the (non-empty) level loop, as state is
