@@ -20,7 +20,8 @@ time, wall time and peak extra memory (``ru_maxrss`` after minus before the solv
 included for the dense solvers) belong to the solve alone. Repetitions are interleaved across
 solvers and medians reported, with the ratio divkit-dense / multiscale per repetition.
 
-Usage: ``python benchmarks/large_ot.py [--quick]``. Writes ``benchmarks/results/large_ot.json``
+Usage: ``python benchmarks/large_ot.py [--quick]``, or in parts side by side
+(``--part small``, ``--part grid256``, ``--part cloud1e5``, then ``--report``). Writes ``benchmarks/results/large_ot.json``
 and ``benchmarks/results/large_ot.png`` (time against n on log axes, one line per solver and
 class).
 """
@@ -211,18 +212,43 @@ def plan(quick: bool):
     return jobs
 
 
+def _is_large(kind: str, size: int) -> bool:
+    return size in (256, 100_000)
+
+
+#: parts of the plan that can run as separate processes: a job is *skipped* by a part when the
+#: part's predicate is true
+PARTS = {"small": _is_large,
+         "grid256": lambda kind, size: size != 256,
+         "cloud1e5": lambda kind, size: size != 100_000}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (~2 min)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=float, default=900.0, help="per run, seconds")
+    parser.add_argument("--part", choices=["all", *PARTS], default="all",
+                        help="run one part of the plan (parts can run side by side) and write its rows to "
+                             "results/large_ot_part_PART.json; --report then merges the parts")
+    parser.add_argument("--report", action="store_true", help="merge the part files into the table, JSON and plot")
     args = parser.parse_args()
     if args.child:
         single_thread_env()
         print(json.dumps(child(json.loads(args.child))))
         return
+    if args.report:
+        rows = []
+        for part in PARTS:
+            path = RESULTS_DIR / f"large_ot_part_{part}.json"
+            if path.exists():
+                rows += json.loads(path.read_text())["rows"]
+        report(rows, args.quick)
+        return
     rows = []
     for kind, size, solvers, reps in plan(args.quick):
+        if args.part != "all" and PARTS[args.part](kind, size):
+            continue
         runs = {s: [] for s in solvers}
         for _ in range(reps):  # interleaved repetitions
             for s in solvers:
@@ -251,6 +277,14 @@ def main():
         print_table(rows[-len(solvers):], ["class", "size", "solver", "cpu_s", "wall_s", "peak_mib",
                                            "cost", "rel_diff_vs_ms", "cpu_ratio_vs_ms"])
         sys.stdout.flush()
+    if args.part != "all":
+        write_json(f"large_ot_part_{args.part}", {"rows": rows})
+        return
+    report(rows, args.quick)
+
+
+def report(rows: list, quick: bool):
+    """Summary table, grid scaling exponents, ``results/large_ot.json`` and the log-log plot."""
     # scaling exponents of the multiscale solver on grids: d log t / d log n between sizes
     exponents = []
     for kind in ("white", "lograndom", "cauchy"):
@@ -264,7 +298,7 @@ def main():
                        "rounds", "arcs", "rel_diff_vs_ms", "cpu_ratio_vs_ms"], title="all runs (medians)")
     print()
     print_table(exponents, ["class", "from_n", "to_n", "exponent"], title="multiscale CPU-time exponent on grids")
-    write_json("large_ot", {"quick": args.quick, "single_threaded": True, "rows": rows,
+    write_json("large_ot", {"quick": quick, "single_threaded": True, "rows": rows,
                             "grid_exponents": exponents,
                             "note": "2-core machine shared with other engineers' jobs (loaded)"})
     try:
