@@ -21,9 +21,9 @@ included for the dense solvers) belong to the solve alone. Repetitions are inter
 solvers and medians reported, with the ratio divkit-dense / multiscale per repetition.
 
 Usage: ``python benchmarks/large_ot.py [--quick]``, or in parts side by side
-(``--part small``, ``--part grid256``, ``--part cloud1e5``, then ``--report``). Writes ``benchmarks/results/large_ot.json``
-and ``benchmarks/results/large_ot.png`` (time against n on log axes, one line per solver and
-class).
+(``--part grids``, ``clouds``, ``grid256``, ``cloud1e5``, then ``--report``; ``--reps`` caps
+repetitions). Writes ``benchmarks/results/large_ot.json`` and ``benchmarks/results/large_ot.png``
+(time against n on log axes, one line per solver and class).
 """
 
 from __future__ import annotations
@@ -212,13 +212,10 @@ def plan(quick: bool):
     return jobs
 
 
-def _is_large(kind: str, size: int) -> bool:
-    return size in (256, 100_000)
-
-
 #: parts of the plan that can run as separate processes: a job is *skipped* by a part when the
 #: part's predicate is true
-PARTS = {"small": _is_large,
+PARTS = {"grids": lambda kind, size: size > 128,
+         "clouds": lambda kind, size: size <= 256 or size >= 100_000,
          "grid256": lambda kind, size: size != 256,
          "cloud1e5": lambda kind, size: size != 100_000}
 
@@ -231,6 +228,7 @@ def main():
     parser.add_argument("--part", choices=["all", *PARTS], default="all",
                         help="run one part of the plan (parts can run side by side) and write its rows to "
                              "results/large_ot_part_PART.json; --report then merges the parts")
+    parser.add_argument("--reps", type=int, default=None, help="at most this many repetitions per instance")
     parser.add_argument("--report", action="store_true", help="merge the part files into the table, JSON and plot")
     args = parser.parse_args()
     if args.child:
@@ -249,6 +247,8 @@ def main():
     for kind, size, solvers, reps in plan(args.quick):
         if args.part != "all" and PARTS[args.part](kind, size):
             continue
+        if args.reps is not None:
+            reps = min(reps, args.reps)
         runs = {s: [] for s in solvers}
         for _ in range(reps):  # interleaved repetitions
             for s in solvers:
