@@ -20,9 +20,10 @@ time, wall time and peak extra memory (``ru_maxrss`` after minus before the solv
 included for the dense solvers) belong to the solve alone. Repetitions are interleaved across
 solvers and medians reported, with the ratio divkit-dense / multiscale per repetition.
 
-Usage: ``python benchmarks/large_ot.py [--quick]``. Writes ``benchmarks/results/large_ot.json``
-and ``benchmarks/results/large_ot.png`` (time against n on log axes, one line per solver and
-class).
+Usage: ``python benchmarks/large_ot.py [--quick]``, or in parts side by side
+(``--part grids``, ``clouds``, ``grid256``, ``cloud1e5``, then ``--report``; ``--reps`` caps
+repetitions). Writes ``benchmarks/results/large_ot.json`` and ``benchmarks/results/large_ot.png``
+(time against n on log axes, one line per solver and class).
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def child(spec: dict) -> dict:
         a = np.full(size, 1.0 / size)
         b = a
     from divkit.ot import emd, network_simplex_points
-    from divkit.ot.solvers.multiscale import multiscale_wasserstein, wasserstein_grid
+    from divkit.ot.result import OPTIMALITY_RTOL
+    from divkit.ot.solvers.multiscale import finish_multiscale, multiscale_wasserstein, solve_multiscale
 
     rng = np.random.default_rng(0)
     xs, ys = rng.random((64, x.shape[1])), rng.random((64, x.shape[1]))
@@ -129,13 +131,13 @@ def child(spec: dict) -> dict:
         multiscale_wasserstein(xs, ys, p=2)  # compile / load the cache
 
         def run():
-            if image:
-                r = wasserstein_grid(a_img, b_img, p=2, return_result=True)
-            else:
-                r = multiscale_wasserstein(x, y, a, b, p=2, return_result=True)
-            return r.cost, {"levels": r.extra["levels"], "rounds": r.extra["rounds"],
-                            "arcs": r.extra["arcs"], "pivots": r.iterations,
-                            "violation": r.extra["all_pairs_max_violation"]}
+            # the body of wasserstein_grid / multiscale_wasserstein(return_result=True) after input
+            # validation: the raw solve (whose levels, rounds and arcs are reported) and the one
+            # finisher with the exact all-pairs dual pass
+            sol = solve_multiscale(x, y, a / a.sum(), b / b.sum(), p=2.0)
+            r = finish_multiscale(x, y, a / a.sum(), b / b.sum(), sol, 2.0, OPTIMALITY_RTOL)
+            return r.cost, {"levels": sol.levels, "rounds": sol.rounds, "arcs": sol.arcs,
+                            "pivots": r.iterations, "violation": r.certificate.dual_infeasibility}
     elif solver == "divkit-dense":
         emd(ws, ws, Cs)
         network_simplex_points(xs, ys, ws, ws, metric="sqeuclidean", power=1.0)
@@ -210,18 +212,43 @@ def plan(quick: bool):
     return jobs
 
 
+#: parts of the plan that can run as separate processes: a job is *skipped* by a part when the
+#: part's predicate is true
+PARTS = {"grids": lambda kind, size: size > 128,
+         "clouds": lambda kind, size: size <= 256 or size >= 100_000,
+         "grid256": lambda kind, size: size != 256,
+         "cloud1e5": lambda kind, size: size != 100_000}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (~2 min)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=float, default=900.0, help="per run, seconds")
+    parser.add_argument("--part", choices=["all", *PARTS], default="all",
+                        help="run one part of the plan (parts can run side by side) and write its rows to "
+                             "results/large_ot_part_PART.json; --report then merges the parts")
+    parser.add_argument("--reps", type=int, default=None, help="at most this many repetitions per instance")
+    parser.add_argument("--report", action="store_true", help="merge the part files into the table, JSON and plot")
     args = parser.parse_args()
     if args.child:
         single_thread_env()
         print(json.dumps(child(json.loads(args.child))))
         return
+    if args.report:
+        rows = []
+        for part in PARTS:
+            path = RESULTS_DIR / f"large_ot_part_{part}.json"
+            if path.exists():
+                rows += json.loads(path.read_text())["rows"]
+        report(rows, args.quick)
+        return
     rows = []
     for kind, size, solvers, reps in plan(args.quick):
+        if args.part != "all" and PARTS[args.part](kind, size):
+            continue
+        if args.reps is not None:
+            reps = min(reps, args.reps)
         runs = {s: [] for s in solvers}
         for _ in range(reps):  # interleaved repetitions
             for s in solvers:
@@ -250,6 +277,14 @@ def main():
         print_table(rows[-len(solvers):], ["class", "size", "solver", "cpu_s", "wall_s", "peak_mib",
                                            "cost", "rel_diff_vs_ms", "cpu_ratio_vs_ms"])
         sys.stdout.flush()
+    if args.part != "all":
+        write_json(f"large_ot_part_{args.part}", {"rows": rows})
+        return
+    report(rows, args.quick)
+
+
+def report(rows: list, quick: bool):
+    """Summary table, grid scaling exponents, ``results/large_ot.json`` and the log-log plot."""
     # scaling exponents of the multiscale solver on grids: d log t / d log n between sizes
     exponents = []
     for kind in ("white", "lograndom", "cauchy"):
@@ -263,7 +298,7 @@ def main():
                        "rounds", "arcs", "rel_diff_vs_ms", "cpu_ratio_vs_ms"], title="all runs (medians)")
     print()
     print_table(exponents, ["class", "from_n", "to_n", "exponent"], title="multiscale CPU-time exponent on grids")
-    write_json("large_ot", {"quick": args.quick, "single_threaded": True, "rows": rows,
+    write_json("large_ot", {"quick": quick, "single_threaded": True, "rows": rows,
                             "grid_exponents": exponents,
                             "note": "2-core machine shared with other engineers' jobs (loaded)"})
     try:

@@ -147,6 +147,28 @@ def test_extreme_magnitudes(mag, rng):
     assert multiscale_wasserstein(x * mag, y * mag, p=2) == pytest.approx(ref * mag, rel=1e-12)
 
 
+@pytest.mark.parametrize("shape_a, shape_b, p", [((40, 40), (40, 40), 2.0), ((37, 43), (41, 36), 2.0),
+                                                 ((30, 30), (30, 30), 1.0)])
+def test_degenerate_grids_with_ties_many_rounds_match_dense(shape_a, shape_b, p, rng):
+    """Integer-valued pixels (many exact ties), zero-mass pixels, n != m: large enough that the
+    arc-adding rounds move big subtrees of the sparse simplex's tree (the thread re-linking
+    path of the pivot), checked against the dense simplex and the plan's marginals."""
+    A = rng.integers(0, 4, shape_a).astype(float)
+    B = rng.integers(0, 4, shape_b).astype(float)
+    A /= A.sum()
+    B /= B.sum()
+    sol = solve_multiscale(grid_points(shape_a), grid_points(shape_b), A.ravel(), B.ravel(), p=p, top_size=16)
+    pivots = [sum(level["pivots"]) for level in sol.level_log]
+    assert sol.levels >= 3 and sol.rounds > sol.levels and all(t > 0 for t in pivots)
+    res = wasserstein_grid(A, B, p=p, return_result=True, top_size=16)
+    C = naive_cost_matrix(grid_points(shape_a), grid_points(shape_b), "euclidean") ** p
+    ref = emd(A.ravel(), B.ravel(), C).cost
+    assert abs(res.cost - ref) <= RTOL * ref and abs(sol.cost - ref) <= RTOL * ref
+    plan = res.plan.toarray()
+    assert np.allclose(plan.sum(1), A.ravel(), rtol=0, atol=1e-15)
+    assert np.allclose(plan.sum(0), B.ravel(), rtol=0, atol=1e-15)
+
+
 def test_raw_solution_fields(rng):
     x = rng.random((200, 2))
     y = rng.random((150, 2))

@@ -287,6 +287,7 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
         state, its = _solve_level(aL, bL, src, dst, cost, f0, g0, cmax, budget - total_it)
         total_it += its
         rounds += 1
+        level_pivots = [its]  # the first solve, then one entry per arc-adding round
         added_total = 0
         t_search = 0.0
         t_simplex = time.process_time() - t_simplex
@@ -317,6 +318,7 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
             status, its = _s.run_simplex(src, dst, cost, nX, *state, PRICE_RTOL * cmax, budget - total_it)
             t_simplex += time.process_time() - t0
             total_it += its
+            level_pivots.append(its)
             rounds += 1
             if status != _s.STATUS_OPTIMAL:
                 raise OptimalityError(f"sparse network simplex stopped with status {status}")
@@ -327,7 +329,7 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
                 total_it += its
         max_arcs = max(max_arcs, int(src.shape[0]))
         log.append({"depths": (dx, dy), "nodes": (nX, nY), "arcs": int(src.shape[0]),
-                    "added": added_total, "cpu_simplex": t_simplex,
+                    "added": added_total, "cpu_simplex": t_simplex, "pivots": level_pivots,
                     "cpu_search": t_search})
         trow, tcol, tflow = _s.tree_arcs(state[0], state[2], nX, nY)
         prev = (dx, dy, trow, tcol, f, g)
