@@ -33,27 +33,33 @@ def time_once(fn, *args, **kwargs):
 def interleaved(candidates: dict, repeats: int = 5, warmup: bool = True) -> dict:
     """Run each zero-argument callable in ``candidates`` once per round, ``repeats`` rounds.
 
-    Returns ``{name: {"times": [...], "median": s, "value": last_return}}``. A warm-up round
-    (not timed) compiles numba kernels and fills caches first.
+    Returns ``{name: {"times": [...], "cpu_times": [...], "median": s, "cpu_median": s,
+    "value": last_return}}`` (wall and process CPU seconds). A warm-up round (not timed)
+    compiles numba kernels and fills caches first.
     """
     if warmup:
         for fn in candidates.values():
             fn()
-    out = {name: {"times": [], "value": None} for name in candidates}
+    out = {name: {"times": [], "cpu_times": [], "value": None} for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
+            c0 = time.process_time()
             dt, value = time_once(fn)
+            out[name]["cpu_times"].append(time.process_time() - c0)
             out[name]["times"].append(dt)
             out[name]["value"] = value
     for rec in out.values():
         rec["median"] = statistics.median(rec["times"])
+        rec["cpu_median"] = statistics.median(rec["cpu_times"])
     return out
 
 
-def median_ratio(timings: dict, numerator: str, denominator: str) -> float:
-    """Median over rounds of ``t[numerator] / t[denominator]`` (paired per round)."""
-    num = timings[numerator]["times"]
-    den = timings[denominator]["times"]
+def median_ratio(timings: dict, numerator: str, denominator: str, clock: str = "wall") -> float:
+    """Median over rounds of ``t[numerator] / t[denominator]`` (paired per round), on the wall
+    clock or (``clock="cpu"``) on process CPU time."""
+    key = "times" if clock == "wall" else "cpu_times"
+    num = timings[numerator][key]
+    den = timings[denominator][key]
     return statistics.median(n / d for n, d in zip(num, den))
 
 

@@ -100,8 +100,10 @@ def section_speed(quick: bool, repeats: int):
                     "divkit_s": t["divkit"]["median"],
                     "pot_s": t["pot"]["median"],
                     "ratio": median_ratio(t, "divkit", "pot"),
+                    "cpu_ratio": median_ratio(t, "divkit", "pot", clock="cpu"),
                     "emd_s": t["divkit_emd"]["median"],
                     "emd_ratio": median_ratio(t, "divkit_emd", "pot"),
+                    "emd_cpu_ratio": median_ratio(t, "divkit_emd", "pot", clock="cpu"),
                     "divkit_times": t["divkit"]["times"],
                     "pot_times": t["pot"]["times"],
                     "pivots": res.iterations,
@@ -376,7 +378,7 @@ def main():
     if "1" in sections:
         speed = _run_child(["speed", *flags])["speed"]
         payload["speed"] = speed
-        print_table(speed, ["n", "weights", "divkit_s", "emd_s", "pot_s", "ratio", "emd_ratio", "pivots",
+        print_table(speed, ["n", "weights", "divkit_s", "emd_s", "pot_s", "ratio", "cpu_ratio", "emd_ratio", "emd_cpu_ratio", "pivots",
                             "rel_diff_vs_pot"],
                     title="\n(1) divkit network_simplex (and the public emd, method='auto', with its strict "
                           "certificate) vs POT ot.emd2, single thread")

@@ -100,6 +100,8 @@ class SourceKeyedCacheLocator(_caching._CacheLocator):
 
     def __init__(self, inner):
         self._inner = inner
+        # numba reads it to name the file when it refuses to cache a kernel
+        self._py_file = getattr(inner, "_py_file", "")
 
     def ensure_cache_path(self):
         self._inner.ensure_cache_path()

@@ -37,12 +37,15 @@ def as_float_array(
     ndim: int | tuple[int, ...] | None = None,
     allow_empty: bool = False,
     allow_inf: bool = False,
+    check_finite: bool = True,
     dtype=np.float64,
 ) -> np.ndarray:
     """Convert ``x`` to a float array, refusing NaN, inf, empty and non-numeric input.
 
     Integer and boolean input is accepted and converted; float32 is converted to ``dtype``
-    (float64 by default) so that arithmetic happens in double precision.
+    (float64 by default) so that arithmetic happens in double precision. ``check_finite=False``
+    skips the NaN/inf scan for a caller that scans the values itself in a fused pass (the OT
+    problem's min/max pass), so that no array is swept twice.
     """
     arr = np.asarray(x)
     kind_check(arr, name)
@@ -54,7 +57,8 @@ def as_float_array(
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    _check_finite(arr, name, allow_inf=allow_inf)
+    if check_finite:
+        _check_finite(arr, name, allow_inf=allow_inf)
     return arr
 
 

@@ -41,6 +41,7 @@ import math
 from dataclasses import dataclass, field
 from typing import cast
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from numba import prange
@@ -273,35 +274,46 @@ def centre_potentials(a: np.ndarray, b: np.ndarray, f: np.ndarray, g: np.ndarray
 
 @parallel_kernel(lambda C, f, g, floor: C.size, cache=True)
 def _dense_dual_pass(C, f, g, floor):
-    """One pass over ``C``: ``max|C|``, ``max(f_i + g_j - C_ij)`` and ``V``."""
+    """One pass over ``C``: ``max(f_i + g_j - C_ij)``, ``V`` and the largest significant
+    violation (``max|C|`` is the problem's ``max(|cost_min|, |cost_max|)``, measured when it was
+    validated).
+
+    The row sweep keeps four independent max-accumulators (a single chain of ``max`` is
+    latency-bound, about 2x slower); the relative violations are only evaluated on the rare
+    rows holding a positive ``f_i + g_j - C_ij``. Maxima are exact, so the result does not
+    depend on the thread count."""
     n, m = C.shape
-    cabs = np.zeros(n)
     viol = np.full(n, -np.inf)
     rel = np.zeros(n)
     sig = np.zeros(n)
+    m4 = m - m % 4
     for i in prange(n):
-        big = 0.0
-        ca = 0.0
-        w = -np.inf
-        r = 0.0
         fi = f[i]
-        afi = abs(fi)
-        for j in range(m):
-            c = C[i, j]
-            ac = abs(c)
-            ca = max(ca, ac)
-            t = fi + g[j] - c
-            w = max(w, t)
-            if t > 0:
-                q = t / max(ac + afi + abs(g[j]), floor)
-                if q > DUAL_ROUNDING:
-                    r = max(r, q)
-                    big = max(big, t)
-        cabs[i] = ca
+        row = C[i]
+        w0 = w1 = w2 = w3 = -np.inf
+        for j in range(0, m4, 4):
+            w0 = max(w0, fi + g[j] - row[j])
+            w1 = max(w1, fi + g[j + 1] - row[j + 1])
+            w2 = max(w2, fi + g[j + 2] - row[j + 2])
+            w3 = max(w3, fi + g[j + 3] - row[j + 3])
+        for j in range(m4, m):
+            w0 = max(w0, fi + g[j] - row[j])
+        w = max(max(w0, w1), max(w2, w3))
         viol[i] = w
-        rel[i] = r
-        sig[i] = big
-    return cabs.max(), viol.max(), rel.max(), sig.max()
+        if w > 0:
+            afi = abs(fi)
+            r = 0.0
+            big = 0.0
+            for j in range(m):
+                t = fi + g[j] - row[j]
+                if t > 0:
+                    q = t / max(abs(row[j]) + afi + abs(g[j]), floor)
+                    if q > DUAL_ROUNDING:
+                        r = max(r, q)
+                        big = max(big, t)
+            rel[i] = r
+            sig[i] = big
+    return viol.max(), rel.max(), sig.max()
 
 
 @parallel_kernel(lambda x, y, *_: x.size * y.shape[0], cache=True)
@@ -350,21 +362,43 @@ def _ctransform_rows_dense(C, g, rows, cols):
     return out
 
 
-@parallel_kernel(lambda C, f, cols: C.shape[0] * cols.size, cache=True)
 def ctransform_cols_dense(C, f, cols):
-    """``g_j = min_i C_ij - f_i`` for ``j in cols`` (every ``f_i`` already set): parallel over
-    fixed chunks of ``cols``, each sweeping the rows of the row-major ``C`` (a min is exact, so
-    the result does not depend on the chunking or the thread count)."""
+    """``g_j = min_i C_ij - f_i`` for ``j in cols`` (every ``f_i`` already set; ``cols``
+    increasing): parallel over as many chunks of ``cols`` as there are threads, each sweeping
+    the rows of the row-major ``C``. A chunk of consecutive columns is swept as a contiguous
+    slice of each row (vectorised: about 3x faster than the gather). A min is exact, so the
+    result does not depend on the chunking or the thread count."""
+    return _ctransform_cols_dense(C, f, cols, max(1, min(cols.shape[0], numba.get_num_threads())))
+
+
+@parallel_kernel(lambda C, f, cols, n_chunks: C.shape[0] * cols.size, cache=True)
+def _ctransform_cols_dense(C, f, cols, n_chunks):
     k_total = cols.shape[0]
     out = np.full(k_total, np.inf)
-    n_chunks = min(k_total, 64)
     for c in prange(n_chunks):
         k0 = c * k_total // n_chunks
         k1 = (c + 1) * k_total // n_chunks
-        for i in range(C.shape[0]):
-            fi = f[i]
-            for k in range(k0, k1):
-                out[k] = min(out[k], C[i, cols[k]] - fi)
+        if k1 <= k0:
+            continue
+        j0 = cols[k0]
+        contiguous = True
+        for k in range(k0, k1):
+            if cols[k] != j0 + (k - k0):
+                contiguous = False
+                break
+        if contiguous:
+            width = k1 - k0
+            for i in range(C.shape[0]):
+                fi = f[i]
+                row = C[i, j0 : j0 + width]
+                for k in range(width):
+                    t = row[k] - fi
+                    out[k0 + k] = t if t < out[k0 + k] else out[k0 + k]
+        else:
+            for i in range(C.shape[0]):
+                fi = f[i]
+                for k in range(k0, k1):
+                    out[k] = min(out[k], C[i, cols[k]] - fi)
     return out
 
 
@@ -443,7 +477,8 @@ def _certificate(problem: OTProblem, rows, cols, vals, f, g, dual_pass=None) -> 
     if dual_pass is not None:
         cabs, infeas, rel, sig = dual_pass(f, g, floor)
     elif problem.C is not None:
-        cabs, infeas, rel, sig = _dense_dual_pass(problem.C, f, g, floor)
+        cabs = max(abs(problem.cost_min), abs(problem.cost_max))
+        infeas, rel, sig = _dense_dual_pass(problem.C, f, g, floor)
     else:
         cabs, infeas, rel, sig = _points_dual_pass(problem.x, problem.y, problem.metric_code,
                                               problem.minkowski_p, problem.power, f, g, floor)
