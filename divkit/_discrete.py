@@ -52,8 +52,15 @@ _MASS_DOWN = 2.0 ** -200
 # the compensated sums below must not be reassociated: every FASTMATH flag but "reassoc"
 _FASTMATH_COMPENSATED = set(FASTMATH) - {"reassoc"}
 
+# Compile structure. The per-bin formulas below are ordinary kernels (LLVM inlines them into the
+# row loop; they carry the flags of the accurate pass, so both passes evaluate a formula the same
+# way). Only the shallow dispatchers (``_term_fast``, ``_term_accurate``, ``_block``, ``_task``)
+# are inlined by numba itself, so that the divergence code, a compile-time constant of each row
+# loop (``pair_rows_kernel``), prunes every other code's formula before type inference. Inlining
+# the nested formulas at numba's IR level as well cost about a minute of compilation per loop.
 
-@njit(cache=True, inline="always")
+
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _log_ratio(p, q):
     """log(p / q) for p, q > 0, exact also when p / q over- or underflows (fast pass: the
     rounding of p / q costs up to 2^-53 absolute, which the error estimate accounts for)."""
@@ -63,14 +70,14 @@ def _log_ratio(p, q):
     return np.log(p) - np.log(q)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _atanh_series(y2):
     """(atanh(y) / y - 1) / y^2 = 1/3 + y^2/5 + ... for y^2 <= 1/225 (seven terms: < 1e-17)."""
     return 1.0 / 3.0 + y2 * (0.2 + y2 * (1.0 / 7.0 + y2 * (1.0 / 9.0 + y2 * (
         1.0 / 11.0 + y2 * (1.0 / 13.0 + y2 / 15.0)))))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _log_ratio_accurate(p, q):
     """log(p / q) to full relative accuracy also for p ~ q: where |p - q| <= q / 8, p - q is
     exact (Sterbenz) and log1p(x), x = (p - q) / q, is 2 atanh(x / (2 + x)) by its series
@@ -83,7 +90,7 @@ def _log_ratio_accurate(p, q):
     return _log_ratio(p, q)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _h_small(x):
     """(1 + x) log1p(x) - x >= 0 for |x| <= 1/8, without cancellation.
 
@@ -95,7 +102,7 @@ def _h_small(x):
     return x * x / (2.0 + x) + 2.0 * (1.0 + x) * y * y2 * _atanh_series(y2)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _bregman(p, m):
     """p log(p / m) - (p - m) >= 0 for p, m > 0 (the KL term less its linear part), to full
     relative accuracy also for p ~ m: m h((p - m) / m) with h(x) = (1 + x) log1p(x) - x for
@@ -106,7 +113,7 @@ def _bregman(p, m):
     return p * _log_ratio(p, m) - d
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _mixture_term(p, q, pi):
     """The weighted-JS term pi p log(p/m) + (1 - pi) q log(q/m), m = pi p + (1 - pi) q, for
     p, q > 0, to full relative accuracy also for p ~ q and for subnormal masses.
@@ -133,7 +140,7 @@ def _mixture_term(p, q, pi):
     return (pi * _bregman(p, m) + (1.0 - pi) * _bregman(q, m)) * scale
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _relexpm1(x):
     """expm1(x) / x, continuous at 0 (value 1)."""
     if x == 0.0:
@@ -143,7 +150,7 @@ def _relexpm1(x):
     return np.expm1(x) / x
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _alpha_term(p, q, alpha):
     """(q f_alpha(p / q), w) for p, q > 0, without cancellation near alpha = 0 or 1, and the
     error weight w of the fast pass (see ``_term_fast``).
@@ -164,7 +171,7 @@ def _alpha_term(p, q, alpha):
 _ALPHA_SERIES_TERMS = 20
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
 def _alpha_term_accurate(p, q, alpha):
     """q f_alpha(p / q) to full relative accuracy also for p ~ q: with x = (p - q) / q,
     f_alpha(1 + x) = sum_{k>=2} c_k x^k, c_2 = 1/2, c_{k+1} = c_k (alpha - k) / (k + 1)
@@ -348,55 +355,43 @@ def _reduce_tasks(partial, flags, n_rows, n_blocks):
     return out, sums_p, sums_q, any_flag, err
 
 
-# Four builds of one loop: serial / parallel, fast pass (all FASTMATH flags, the branch on
-# ``accurate`` folded away) / accurate pass (no reassociation, which would undo the compensation).
+# One build of the row loop per (divergence code, pass, serial/parallel), made on first use
+# (``pair_rows_kernel``) and cached on disk like every kernel: a KL call compiles the KL loop
+# only. The variant is read from closure cells, which numba treats as compile-time constants:
+# its branch pruning removes every other code's formula before type inference (a kernel built
+# over the whole table took about a minute to compile), and the disk cache keys each closure on
+# the cells' values. Neither pass reassociates: in the accurate pass that would undo the
+# compensation, and in the fast pass, once a loop holds one formula only, LLVM would split the
+# running sum into partial sums in an order of its choosing (measured: 7 ulp instead of 3 on a
+# 1000-bin GAN sum); the bins are summed in order, as the error estimate assumes.
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
-def _pair_rows_parallel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
-    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
-    n_tasks = ip.shape[0] * n_blocks
-    partial = np.empty((n_tasks, 6))
-    flags = np.zeros(n_tasks, dtype=np.uint8)
-    for task in prange(n_tasks):
-        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              False, n_blocks, task, partial, flags)
-    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
+def _build_pair_rows(code: int, accurate: bool, parallel: bool):
+    @njit(cache=True, parallel=parallel, fastmath=_FASTMATH_COMPENSATED)
+    def pair_rows(P, Q, ip, iq, scale_p, scale_q, param, f_at_zero, slope_at_infinity):
+        if parallel:  # pruned; read so that the serial and parallel builds get different cache keys
+            pass
+        n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
+        n_tasks = ip.shape[0] * n_blocks
+        partial = np.empty((n_tasks, 6))
+        flags = np.zeros(n_tasks, dtype=np.uint8)
+        for task in prange(n_tasks):
+            _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
+                  accurate, n_blocks, task, partial, flags)
+        return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
 
-
-@njit(cache=True, fastmath=FASTMATH)
-def _pair_rows_serial(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
-    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
-    n_tasks = ip.shape[0] * n_blocks
-    partial = np.empty((n_tasks, 6))
-    flags = np.zeros(n_tasks, dtype=np.uint8)
-    for task in range(n_tasks):
-        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              False, n_blocks, task, partial, flags)
-    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
-
-
-@njit(cache=True, parallel=True, fastmath=_FASTMATH_COMPENSATED)
-def _pair_rows_parallel_accurate(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
-    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
-    n_tasks = ip.shape[0] * n_blocks
-    partial = np.empty((n_tasks, 6))
-    flags = np.zeros(n_tasks, dtype=np.uint8)
-    for task in prange(n_tasks):
-        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              True, n_blocks, task, partial, flags)
-    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
+    return pair_rows
 
 
-@njit(cache=True, fastmath=_FASTMATH_COMPENSATED)
-def _pair_rows_serial_accurate(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):
-    n_blocks = (P.shape[1] + _BLOCK - 1) // _BLOCK
-    n_tasks = ip.shape[0] * n_blocks
-    partial = np.empty((n_tasks, 6))
-    flags = np.zeros(n_tasks, dtype=np.uint8)
-    for task in range(n_tasks):
-        _task(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity,
-              True, n_blocks, task, partial, flags)
-    return _reduce_tasks(partial, flags, ip.shape[0], n_blocks)
+_PAIR_ROWS_KERNELS: dict = {}
+
+
+def pair_rows_kernel(code: int, accurate: bool, parallel: bool):
+    """The row-loop kernel for one divergence code and pass, built on first use."""
+    key = (int(code), bool(accurate), bool(parallel))
+    kernel = _PAIR_ROWS_KERNELS.get(key)
+    if kernel is None:
+        kernel = _PAIR_ROWS_KERNELS[key] = _build_pair_rows(*key)
+    return kernel
 
 
 #: below this many bins in total, waking the thread pool costs more than it saves
@@ -440,11 +435,8 @@ def _run(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infini
     big = ip.shape[0] * P.shape[1] >= PARALLEL_MIN_BINS
     # with one thread the parallel build only adds its scheduling overhead (measured 2-5 %)
     parallel = big and numba.get_num_threads() > 1
-    if accurate:
-        kernel = _pair_rows_parallel_accurate if parallel else _pair_rows_serial_accurate
-    else:
-        kernel = _pair_rows_parallel if parallel else _pair_rows_serial
-    return kernel(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity)
+    kernel = pair_rows_kernel(code, accurate, parallel)
+    return kernel(P, Q, ip, iq, scale_p, scale_q, param, f_at_zero, slope_at_infinity)
 
 
 def _pair_rows(P, Q, ip, iq, scale_p, scale_q, code, param, f_at_zero, slope_at_infinity):

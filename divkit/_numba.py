@@ -22,14 +22,26 @@ user-wide cache directory), and functions outside divkit are untouched.
 
 The locator only applies to kernels decorated after this module was imported, so every module
 that defines kernels imports ``divkit._numba`` before its first ``@njit``.
+
+Parallel builds on demand
+-------------------------
+A ``parallel=True`` build takes seconds to compile (numba's parfor passes and the gufunc
+wrapper) and only pays off on large inputs. :func:`parallel_kernel` makes two builds of one
+source, a serial one and a parallel one (``prange`` is ``range`` in the serial build, so both
+compute the same thing in the same order), each compiled or loaded from the cache on first use;
+a call runs the parallel build only when its input is large enough (``PARALLEL_MIN_WORK``) and
+more than one thread is available. Small inputs never compile the parallel build.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import types
+from collections.abc import Callable
 from pathlib import Path
 
+import numba
 from numba.core import caching as _caching
 
 # numba 0.58-0.6x call it _CacheImpl, later releases CacheImpl
@@ -41,15 +53,26 @@ FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 _source_hash_memo: dict[tuple, bytes] = {}
+_source_files_memo: dict[Path, list[Path]] = {}
+
+
+def _source_files(package_dir: Path) -> list[Path]:
+    # the directory walk is the expensive part (numba stamps every kernel at decoration, ~100 in
+    # a process): walk once per process; files are re-stat'ed on every call
+    files = _source_files_memo.get(package_dir)
+    if files is None:
+        files = _source_files_memo[package_dir] = sorted(p for p in package_dir.rglob("*.py") if "__pycache__" not in p.parts)
+    return files
 
 
 def package_source_hash(package_dir: Path = PACKAGE_DIR) -> bytes:
     """SHA-256 over the relative paths and contents of every ``.py`` file under ``package_dir``.
 
     Memoised on the files' (path, mtime, size) so repeated kernel decorations in one process
-    read the sources once (about 1 ms for divkit's ~40 files).
+    read the sources once (about 1 ms for divkit's ~40 files). The list of files is taken once
+    per process (a file added while a process runs is seen by the next process).
     """
-    files = sorted(p for p in package_dir.rglob("*.py") if "__pycache__" not in p.parts)
+    files = _source_files(package_dir)
     key = tuple((str(p), st.st_mtime_ns, st.st_size) for p in files for st in (p.stat(),))
     cached = _source_hash_memo.get(key)
     if cached is not None:
@@ -111,8 +134,65 @@ def _install_locator() -> None:
         classes.insert(0, SourceKeyedCacheLocator)
 
 
+#: inner-loop steps (e.g. cost-matrix entries) below which a ``parallel_kernel`` runs its serial
+#: build: waking the thread pool costs more than it saves there
+PARALLEL_MIN_WORK = 1 << 18
+
+
+class ParallelKernel:
+    """A serial and a parallel build of one kernel source, picked per call by input size.
+
+    ``work(*args)`` estimates a call's inner-loop steps. Both builds are made lazily; the serial
+    build is a copy of the function under its own qualified name (``<name>__serial``), so the
+    two builds have separate disk-cache entries.
+    """
+
+    def __init__(self, py_func: Callable, work: Callable[..., int], options: dict):
+        self.py_func = py_func
+        self.work = work
+        self._options = options
+        self._serial = None
+        self._parallel = None
+        self.__name__ = py_func.__name__
+        self.__qualname__ = py_func.__qualname__
+        self.__doc__ = py_func.__doc__
+        self.__module__ = py_func.__module__
+
+    @property
+    def serial(self):
+        if self._serial is None:
+            f = self.py_func
+            copy = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+            copy.__qualname__ = f"{f.__qualname__}__serial"
+            copy.__module__ = f.__module__
+            copy.__doc__ = f.__doc__
+            self._serial = numba.njit(parallel=False, **self._options)(copy)
+        return self._serial
+
+    @property
+    def parallel(self):
+        if self._parallel is None:
+            self._parallel = numba.njit(parallel=True, **self._options)(self.py_func)
+        return self._parallel
+
+    def __call__(self, *args):
+        if self.work(*args) >= PARALLEL_MIN_WORK and numba.get_num_threads() > 1:
+            return self.parallel(*args)
+        return self.serial(*args)
+
+
+def parallel_kernel(work: Callable[..., int], **options) -> Callable[[Callable], ParallelKernel]:
+    """Decorator: ``@parallel_kernel(work, cache=True, ...)`` in place of
+    ``@njit(cache=True, parallel=True, ...)`` for a kernel called from Python."""
+
+    def decorate(py_func: Callable) -> ParallelKernel:
+        return ParallelKernel(py_func, work, options)
+
+    return decorate
+
+
 # NUMBA_CACHE_LOCATOR_CLASSES, when a user sets it, replaces numba's list wholesale: respect it.
 if not os.environ.get("NUMBA_CACHE_LOCATOR_CLASSES"):
     _install_locator()
 
-__all__ = ["FASTMATH", "SourceKeyedCacheLocator", "package_source_hash"]
+__all__ = ["FASTMATH", "PARALLEL_MIN_WORK", "ParallelKernel", "SourceKeyedCacheLocator", "package_source_hash", "parallel_kernel"]

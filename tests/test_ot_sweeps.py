@@ -87,7 +87,10 @@ def test_dual_pass_matches_numpy(case, n_violations):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_sweeps_do_not_depend_on_the_thread_count(threads, rng):
+def test_sweeps_do_not_depend_on_the_thread_count(threads, rng, monkeypatch):
+    import divkit._numba
+
+    monkeypatch.setattr(divkit._numba, "PARALLEL_MIN_WORK", 0)  # the parallel builds, small as C is
     C = rng.standard_normal((257, 131))
     f = rng.standard_normal(257)
     cols = np.arange(131, dtype=np.int64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
+from divkit._numba import parallel_kernel
 
 #: metric name -> integer code understood by the kernels
 METRIC_CODES = {"euclidean": 0, "sqeuclidean": 1, "cityblock": 2, "chebyshev": 3, "minkowski": 4}
@@ -43,7 +43,7 @@ def pair_cost(x, i, y, j, code, minkowski_p):
     return acc ** (1.0 / minkowski_p)
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(lambda x, y, code, minkowski_p: x.size * y.shape[0], cache=True)
 def _cost_matrix_kernel(x, y, code, minkowski_p):
     n = x.shape[0]
     m = y.shape[0]

@@ -44,9 +44,9 @@ from typing import cast
 import numba
 import numpy as np
 import scipy.sparse as sp
-from numba import njit, prange
+from numba import prange
 
-import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered before any @njit)
+from divkit._numba import parallel_kernel
 
 from .problem import OTProblem, point_cost
 
@@ -272,7 +272,7 @@ def centre_potentials(a: np.ndarray, b: np.ndarray, f: np.ndarray, g: np.ndarray
     return f + c, g - c
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(lambda C, f, g, floor: C.size, cache=True)
 def _dense_dual_pass(C, f, g, floor):
     """One pass over ``C``: ``max(f_i + g_j - C_ij)``, ``V`` and the largest significant
     violation (``max|C|`` is the problem's ``max(|cost_min|, |cost_max|)``, measured when it was
@@ -316,7 +316,7 @@ def _dense_dual_pass(C, f, g, floor):
     return viol.max(), rel.max(), sig.max()
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(lambda x, y, *_: x.size * y.shape[0], cache=True)
 def _points_dual_pass(x, y, code, minkowski_p, power, f, g, floor):
     n = x.shape[0]
     m = y.shape[0]
@@ -349,7 +349,7 @@ def _points_dual_pass(x, y, code, minkowski_p, power, f, g, floor):
     return cabs.max(), viol.max(), rel.max(), sig.max()
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(lambda C, g, rows, cols: rows.size * cols.size, cache=True)
 def _ctransform_rows_dense(C, g, rows, cols):
     """``f_i = min_{j in cols} C_ij - g_j`` for ``i in rows``."""
     out = np.empty(rows.shape[0])
@@ -371,7 +371,7 @@ def ctransform_cols_dense(C, f, cols):
     return _ctransform_cols_dense(C, f, cols, max(1, min(cols.shape[0], numba.get_num_threads())))
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(lambda C, f, cols, n_chunks: C.shape[0] * cols.size, cache=True)
 def _ctransform_cols_dense(C, f, cols, n_chunks):
     k_total = cols.shape[0]
     out = np.full(k_total, np.inf)
@@ -402,7 +402,7 @@ def _ctransform_cols_dense(C, f, cols, n_chunks):
     return out
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(lambda x, y, code, minkowski_p, power, g, rows, cols: rows.size * cols.size * x.shape[1], cache=True)
 def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows, cols):
     out = np.empty(rows.shape[0])
     for k in prange(rows.shape[0]):
@@ -414,7 +414,7 @@ def _ctransform_rows_points(x, y, code, minkowski_p, power, g, rows, cols):
     return out
 
 
-@njit(cache=True, parallel=True)
+@parallel_kernel(lambda x, y, code, minkowski_p, power, f, cols: x.size * cols.size, cache=True)
 def ctransform_cols_points(x, y, code, minkowski_p, power, f, cols):
     out = np.empty(cols.shape[0])
     for k in prange(cols.shape[0]):

@@ -532,7 +532,7 @@ def solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
     cand_i = np.full(n_candidates, -1, dtype=np.int64)
     cand_j = np.empty(n_candidates, dtype=np.int64)
     n_cand = np.zeros(1, dtype=np.int64)
-    start = 0
+    start = np.int64(0)  # not the literal 0: that would compile _price_dense a second time
     it = 0
     status = STATUS_OPTIMAL
     shifted = abs(cmin) > C.max() - cmin
@@ -576,7 +576,7 @@ def solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, ma
     n_cand = np.zeros(1, dtype=np.int64)
     yT = np.ascontiguousarray(y.T)
     acc = np.empty(m)
-    start = 0
+    start = np.int64(0)  # not the literal 0: that would compile _price_points a second time
     it = 0
     status = STATUS_OPTIMAL
     while True:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from ..result import OptimalityError, RawSolution
 
@@ -106,6 +105,8 @@ def solve_primal(a: np.ndarray, b: np.ndarray, C: np.ndarray, settings: dict) ->
     ``a``, ``b`` are float64 with equal totals, ``C`` a float64 ``(n, m)`` array (all already
     validated), ``settings`` from :func:`highs_settings`.
     """
+    from scipy.optimize import linprog  # imported on use: scipy.optimize costs ~0.6 s to import
+
     n, m = C.shape
     a1, b1, C1, mass, c_min, c_range = _rescale(a, b, C)
     res = linprog(
@@ -126,6 +127,8 @@ def solve_primal(a: np.ndarray, b: np.ndarray, C: np.ndarray, settings: dict) ->
 
 def solve_dual(a: np.ndarray, b: np.ndarray, C: np.ndarray, settings: dict) -> RawSolution:
     """Kantorovich dual LP by HiGHS; the plan from the inequality-constraint marginals."""
+    from scipy.optimize import linprog  # imported on use: scipy.optimize costs ~0.6 s to import
+
     n, m = C.shape
     a1, b1, C1, mass, c_min, c_range = _rescale(a, b, C)
     # row i m + j reads f_i + g_j
