@@ -239,6 +239,7 @@ def part2_large(n_big, d, chunk, estimate_sizes, budget_s, repeats):
         divkit.mmd2(x[:100], y[:100], bandwidth=1.0)
         w, c, _ = timed(lambda x=x, y=y: divkit.mmd2(x, y, bandwidth=1.0))
         estimates.append({"n": n, "in_memory_s": w, "cpu_s": c})
+        print(f"in-memory unbiased MMD^2 at n = {n}: {w:.3g} s wall, {c:.3g} s CPU", flush=True)
     per_pair = estimates[-1]["in_memory_s"] / estimate_sizes[-1] ** 2
     predicted = per_pair * n_big**2
     for e in estimates:
@@ -268,6 +269,7 @@ def part2_large(n_big, d, chunk, estimate_sizes, budget_s, repeats):
                "absdiff": abs(rec["dask_threads"]["value"] - rec["in_memory"]["value"])}
         rows.append(row)
         print_table([row], list(row), title=None)
+        sys.stdout.flush()
 
     # the estimates compiled the kernels; a quadratic run at large n needs no warm-up
     if predicted <= budget_s:
@@ -290,6 +292,8 @@ def main():
                     help="only the n = 1e6 MMD^2 part (estimate, then run what fits)")
     ap.add_argument("--budget", type=float, default=600.0,
                     help="seconds the quadratic MMD^2 may take at n = 1e6 (--mmd-large)")
+    ap.add_argument("--estimate-sizes", default="10000,30000,100000",
+                    help="sizes at which the in-memory quadratic MMD^2 is timed (--mmd-large)")
     ap.add_argument("--cases", default=None,
                     help="exact-W cases 'kind:N:n:d,...' (kind clouds or histograms; n, d ignored "
                          "for histograms), e.g. clouds:100:50:2,histograms:100:0:0")
@@ -297,7 +301,8 @@ def main():
     ap.add_argument("--no-mmd", action="store_true", help="skip the MMD^2 part")
     args = ap.parse_args()
     if args.mmd_large:
-        out = part2_large(1_000_000, 2, 100_000, [10_000, 30_000, 100_000], args.budget, 3)
+        sizes = [int(v) for v in args.estimate_sizes.split(",")]
+        out = part2_large(1_000_000, 2, 100_000, sizes, args.budget, 3)
         write_json("pairwise_mmd_large", out)
         return
     if args.quick:
