@@ -338,9 +338,10 @@ def main():
                             "same_bits_t1_t2"],
                     title="exact W_1 pairwise (ratios > 1: divkit faster; machine shared/loaded)")
         rows2 = part2(mmd_sizes, repeats, client, chunk=10000 if args.quick else 20000)
-        print_table(rows2, ["n", "chunk", "in_memory_s", "dask_threads_s", "dask_cluster_s",
-                            "threads/in_memory", "cluster/in_memory", "absdiff"],
-                    title="MMD^2 on dask arrays over the in-memory function (< 1.5 is the goal)")
+        if rows2:
+            print_table(rows2, ["n", "chunk", "in_memory_s", "dask_threads_s", "dask_cluster_s",
+                                "threads/in_memory", "cluster/in_memory", "absdiff"],
+                        title="MMD^2 on dask arrays over the in-memory function (< 1.5 is the goal)")
     finally:
         if client is not None:
             client.close()
