@@ -45,8 +45,8 @@ def timed(fn):
     return time.perf_counter() - w0, time.process_time() - c0, out
 
 
-def interleave(candidates: dict, repeats: int) -> dict:
-    for fn in candidates.values():  # warm-up: numba caches, thread pools
+def interleave(candidates: dict, repeats: int, warmup: bool = True) -> dict:
+    for fn in (candidates.values() if warmup else ()):  # warm-up: numba caches, thread pools
         fn()
     rec = {k: {"wall": [], "cpu": [], "value": None} for k in candidates}
     for _ in range(repeats):
@@ -153,6 +153,8 @@ def part1(cases, repeats, client):
                    "divkit_s": statistics.median(rec[f"divkit_t{t}"]["wall"]),
                    "pemd_s": statistics.median(rec[f"pemd_t{t}"]["wall"]),
                    "pot_s": statistics.median(rec[f"pot_t{t}"]["wall"]),
+                   "divkit_cpu_s": statistics.median(rec[f"divkit_t{t}"]["cpu"]),
+                   "pemd_cpu_s": statistics.median(rec[f"pemd_t{t}"]["cpu"]),
                    "pemd/divkit": ratio(rec, f"pemd_t{t}", f"divkit_t{t}"),
                    "pot/divkit": ratio(rec, f"pot_t{t}", f"divkit_t{t}"),
                    "pemd/divkit_cpu": ratio(rec, f"pemd_t{t}", f"divkit_t{t}", "cpu"),
@@ -212,11 +214,97 @@ def part2(sizes, repeats, client, chunk):
     return rows
 
 
+def part2_large(n_big, d, chunk, estimate_sizes, budget_s, repeats):
+    """MMD^2 at ``n_big`` rows on dask (threaded scheduler) against the in-memory function.
+
+    The quadratic estimators cost ~3 n^2 kernel evaluations: their in-memory time is measured
+    at ``estimate_sizes`` and extrapolated (t ~ n^2, fitted on the largest size). Where the
+    extrapolation at ``n_big`` exceeds ``budget_s``, the quadratic estimators run side by side
+    (dask vs in-memory) at the largest n whose estimate fits the budget, and the linear-time
+    estimator runs at ``n_big``, again dask vs in-memory."""
+    import dask
+    import dask.array as da
+
+    import divkit
+
+    def data(n):
+        rng = np.random.default_rng(n)
+        x = rng.normal(size=(n, d))
+        y = rng.normal(size=(n, d)) + 0.05
+        return x, y
+
+    estimates = []
+    for n in estimate_sizes:
+        x, y = data(n)
+        divkit.mmd2(x[:100], y[:100], bandwidth=1.0)
+        w, c, _ = timed(lambda x=x, y=y: divkit.mmd2(x, y, bandwidth=1.0))
+        estimates.append({"n": n, "in_memory_s": w, "cpu_s": c})
+        print(f"in-memory unbiased MMD^2 at n = {n}: {w:.3g} s wall, {c:.3g} s CPU", flush=True)
+    per_pair = estimates[-1]["in_memory_s"] / estimate_sizes[-1] ** 2
+    predicted = per_pair * n_big**2
+    for e in estimates:
+        e["predicted_s"] = per_pair * e["n"] ** 2
+    print_table(estimates, ["n", "in_memory_s", "cpu_s", "predicted_s"],
+                title=f"in-memory unbiased MMD^2 (d={d}): t = {per_pair:.3g} s * n^2 -> "
+                      f"{predicted:.3g} s at n = {n_big:g}")
+    rows = []
+
+    def side_by_side(n, estimator, reps, warmup):
+        x, y = data(n)
+        X = da.from_array(x, chunks=(chunk, d))
+        Y = da.from_array(y, chunks=(chunk, d))
+
+        def on_dask():
+            with dask.config.set(scheduler="threads"):
+                return divkit.mmd2(X, Y, bandwidth=1.0, estimator=estimator)
+
+        cands = {"dask_threads": on_dask,
+                 "in_memory": lambda: divkit.mmd2(x, y, bandwidth=1.0, estimator=estimator)}
+        rec = interleave(cands, reps, warmup)
+        row = {"n": n, "estimator": estimator, "chunk": chunk,
+               "in_memory_s": statistics.median(rec["in_memory"]["wall"]),
+               "dask_threads_s": statistics.median(rec["dask_threads"]["wall"]),
+               "in_memory_cpu_s": statistics.median(rec["in_memory"]["cpu"]),
+               "dask_threads/in_memory": ratio(rec, "dask_threads", "in_memory"),
+               "absdiff": abs(rec["dask_threads"]["value"] - rec["in_memory"]["value"])}
+        rows.append(row)
+        print_table([row], list(row), title=None)
+        sys.stdout.flush()
+
+    # the estimates compiled the kernels; a quadratic run at large n needs no warm-up
+    if predicted <= budget_s:
+        side_by_side(n_big, "unbiased", 1, False)
+    else:
+        n_fit = int(np.sqrt(budget_s / per_pair))
+        n_q = max(e["n"] for e in estimates if e["n"] <= n_fit) if any(
+            e["n"] <= n_fit for e in estimates) else estimate_sizes[0]
+        side_by_side(n_q, "unbiased", 1, False)
+        side_by_side(n_big, "linear", repeats, True)
+    return {"estimates": estimates, "per_pair_s": per_pair, "predicted_big_s": predicted,
+            "runs": rows}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-cluster", action="store_true")
+    ap.add_argument("--mmd-large", action="store_true",
+                    help="only the n = 1e6 MMD^2 part (estimate, then run what fits)")
+    ap.add_argument("--budget", type=float, default=600.0,
+                    help="seconds the quadratic MMD^2 may take at n = 1e6 (--mmd-large)")
+    ap.add_argument("--estimate-sizes", default="10000,30000,100000",
+                    help="sizes at which the in-memory quadratic MMD^2 is timed (--mmd-large)")
+    ap.add_argument("--cases", default=None,
+                    help="exact-W cases 'kind:N:n:d,...' (kind clouds or histograms; n, d ignored "
+                         "for histograms), e.g. clouds:100:50:2,histograms:100:0:0")
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--no-mmd", action="store_true", help="skip the MMD^2 part")
     args = ap.parse_args()
+    if args.mmd_large:
+        sizes = [int(v) for v in args.estimate_sizes.split(",")]
+        out = part2_large(1_000_000, 2, 100_000, sizes, args.budget, 3)
+        write_json("pairwise_mmd_large", out)
+        return
     if args.quick:
         cases = [("clouds", 100, 50, 2), ("clouds", 60, 50, 16), ("histograms", 100, 0, 0)]
         mmd_sizes = [(8000, True), (30000, True)]
@@ -227,6 +315,14 @@ def main():
         mmd_sizes = [(20000, True), (60000, True), (1_000_000, False)]
         repeats = 5
 
+    if args.cases:
+        cases = [(kind, int(N), int(n), int(d)) for kind, N, n, d in
+                 (c.split(":") for c in args.cases.split(","))]
+    if args.repeats:
+        repeats = args.repeats
+    if args.no_mmd:
+        mmd_sizes = []
+
     client = cluster = None
     if not args.no_cluster:
         import distributed
@@ -236,14 +332,16 @@ def main():
         client = distributed.Client(cluster)
     try:
         rows1 = part1(cases, repeats, client)
-        print_table(rows1, ["case", "threads", "divkit_s", "pemd_s", "pot_s", "pemd/divkit",
+        print_table(rows1, ["case", "threads", "divkit_s", "pemd_s", "pot_s", "divkit_cpu_s",
+                            "pemd_cpu_s", "pemd/divkit",
                             "pot/divkit", "pemd/divkit_cpu", "maxdiff_pemd", "maxdiff_pot",
                             "same_bits_t1_t2"],
                     title="exact W_1 pairwise (ratios > 1: divkit faster; machine shared/loaded)")
         rows2 = part2(mmd_sizes, repeats, client, chunk=10000 if args.quick else 20000)
-        print_table(rows2, ["n", "chunk", "in_memory_s", "dask_threads_s", "dask_cluster_s",
-                            "threads/in_memory", "cluster/in_memory", "absdiff"],
-                    title="MMD^2 on dask arrays over the in-memory function (< 1.5 is the goal)")
+        if rows2:
+            print_table(rows2, ["n", "chunk", "in_memory_s", "dask_threads_s", "dask_cluster_s",
+                                "threads/in_memory", "cluster/in_memory", "absdiff"],
+                        title="MMD^2 on dask arrays over the in-memory function (< 1.5 is the goal)")
     finally:
         if client is not None:
             client.close()

@@ -70,7 +70,8 @@ def _naive_dual_numbers(C, f, g, floor):
     t = f[:, None] + g[None, :] - C
     q = np.where(t > 0, t / np.maximum(np.abs(C) + np.abs(f)[:, None] + np.abs(g)[None, :], floor), 0.0)
     counted = q > DUAL_ROUNDING
-    return t.max(), (q[counted].max() if counted.any() else 0.0), (t[counted].max() if counted.any() else 0.0)
+    return (np.abs(C).max(), t.max(), (q[counted].max() if counted.any() else 0.0),
+            (t[counted].max() if counted.any() else 0.0))
 
 
 @given(_matrices(), st.integers(0, 3))

@@ -127,12 +127,127 @@ def pair_costs_at(x, y, code, minkowski_p, power, rows, cols):
 COST_FLOOR_MEDIAN_FRACTION = 2.0**-50
 
 
-def _low_cost(sample: np.ndarray) -> float:
-    nz = np.abs(sample[sample != 0])
-    if nz.size == 0:
+@njit(cache=True)
+def _kth_smallest(values, k):
+    """The ``k``-th smallest entry (0-based) of ``values`` (a scratch copy it reorders):
+    Hoare's selection, O(len) on average; values are finite."""
+    lo = 0
+    hi = values.shape[0] - 1
+    while lo < hi:
+        pivot = values[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = values[i]
+                values[i] = values[j]
+                values[j] = t
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return values[k]
+
+
+@njit(cache=True)
+def _order_stat_pair(values, k):
+    """The ``k``-th and ``(k + 1)``-th smallest entries (the second clipped to the last) of
+    ``values`` (a scratch array it may reorder).
+
+    For small ``k`` (the 1 % quantile) one pass keeps the ``k + 2`` smallest entries in a
+    max-heap (most entries are rejected by one comparison with its top); otherwise Hoare's
+    selection."""
+    total = values.shape[0]
+    if k + 1 >= total:
+        first = _kth_smallest(values, k)
+        return first, first
+    size = k + 2
+    if 8 * size > total:
+        first = _kth_smallest(values, k)
+        # after selection every entry right of k is >= values[k]
+        second = values[k + 1]
+        for t in range(k + 2, total):
+            second = min(second, values[t])
+        return first, second
+    heap = np.empty(size)
+    for t in range(size):  # heapify the first entries (sift up)
+        v = values[t]
+        c = t
+        while c > 0:
+            parent = (c - 1) // 2
+            if heap[parent] >= v:
+                break
+            heap[c] = heap[parent]
+            c = parent
+        heap[c] = v
+    for t in range(size, total):
+        v = values[t]
+        if v >= heap[0]:
+            continue
+        c = 0  # replace the top, sift down
+        while True:
+            left = 2 * c + 1
+            if left >= size:
+                break
+            big = left
+            if left + 1 < size and heap[left + 1] > heap[left]:
+                big = left + 1
+            if heap[big] <= v:
+                break
+            heap[c] = heap[big]
+            c = big
+        heap[c] = v
+    heap.sort()
+    return heap[k], heap[k + 1]
+
+
+@njit(cache=True)
+def low_cost(sample):
+    """``max(q, 2**-50 median|sample|)``, ``q`` the ``COST_FLOOR_QUANTILE`` quantile (linear
+    interpolation, numpy's default) of the non-zero ``|sample|``; 1 when all are zero. A kernel
+    (selection, not sorting), so that batch solvers measure each problem's floor exactly as
+    :class:`OTProblem` does. The median is only selected when it can win, i.e. when ``q`` is
+    below ``2**-50 max|sample|`` (costs spanning more than 15 decades)."""
+    total = sample.shape[0]
+    nz = np.empty(total)
+    count = 0
+    top = 0.0
+    for t in range(total):
+        v = abs(sample[t])
+        top = max(top, v)
+        if v != 0.0:
+            nz[count] = v
+            count += 1
+    if count == 0:
         return 1.0
-    return float(max(np.quantile(nz, COST_FLOOR_QUANTILE),
-                     COST_FLOOR_MEDIAN_FRACTION * np.median(np.abs(sample))))
+    nz = nz[:count]
+    pos = COST_FLOOR_QUANTILE * (count - 1)
+    lo = int(np.floor(pos))
+    t = pos - lo
+    q_lo, q_hi = _order_stat_pair(nz, lo)
+    # numpy's lerp: exact at both ends, monotone in t
+    diff = q_hi - q_lo
+    quantile = q_lo + diff * t if t < 0.5 else q_hi - diff * (1.0 - t)
+    if quantile >= COST_FLOOR_MEDIAN_FRACTION * top:
+        return quantile  # the median (<= max) cannot exceed it
+    mags = np.empty(total)
+    for t in range(total):
+        mags[t] = abs(sample[t])
+    half = total // 2
+    if total % 2 == 1:
+        median = _kth_smallest(mags, half)
+    else:
+        below, above = _order_stat_pair(mags, half - 1)
+        median = (below + above) / 2.0
+    return max(quantile, COST_FLOOR_MEDIAN_FRACTION * median)
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,7 +341,7 @@ def _dense_problem(a, b, C, b_rescaled, stats=None) -> OTProblem:
     rows, cols = sample_pairs(*C.shape)
     sample = C[rows, cols]
     return OTProblem(a=a, b=b, C=C, cost_min=float(lo), cost_max=float(hi),
-                     cost_floor=float(a.sum()) * _low_cost(sample), sample=sample,
+                     cost_floor=float(a.sum()) * float(low_cost(sample)), sample=sample,
                      b_rescaled=b_rescaled)
 
 
@@ -313,7 +428,7 @@ def make_points_problem(x, y, a, b, *, metric_code: int, power: float, minkowski
     sample = pair_costs_at(x, y, metric_code, minkowski_p, power, rows, cols)
     lo, hi = cost_range
     return OTProblem(a=a, b=b, C=None, cost_min=float(lo), cost_max=float(hi),
-                     cost_floor=float(a.sum()) * _low_cost(sample), sample=sample,
+                     cost_floor=float(a.sum()) * float(low_cost(sample)), sample=sample,
                      x=x, y=y, metric_code=int(metric_code), minkowski_p=float(minkowski_p),
                      power=float(power), b_rescaled=rescaled)
 
@@ -325,6 +440,7 @@ __all__ = [
     "balance_masses",
     "check_flag",
     "dense_problem_trusted",
+    "low_cost",
     "make_points_problem",
     "make_problem",
     "pair_costs_at",

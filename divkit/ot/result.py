@@ -25,7 +25,7 @@ it) and bounds
 
 with ``r, c`` the plan's marginals (their distance to ``a, b`` is the separate mass
 residual), where ``ROUNDING`` = ``2**-53`` covers the rounding of the products (the sums are exactly
-rounded, ``math.fsum``) (``S`` is the magnitude of the terms that
+rounded, :func:`fsum`) (``S`` is the magnitude of the terms that
 form the primal and dual values; ``<G*, |C|>`` is taken equal to ``<G, |C|>``). The cost
 residual is ``B / max(|primal|, floor)``: relative to the cost itself, with the absolute
 floor ``floor = total_mass * q`` (``q`` = 1 % quantile of the non-zero ``|C_ij|`` in a fixed
@@ -37,14 +37,13 @@ atom of mass 1e-11 that ships nothing fails.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import cast
 
 import numba
 import numpy as np
 import scipy.sparse as sp
-from numba import prange
+from numba import njit, prange
 
 from divkit._numba import parallel_kernel
 
@@ -55,7 +54,7 @@ OPTIMALITY_RTOL = 1e-9
 
 #: Rounding allowance relative to the magnitude ``S`` of the terms of the primal and dual
 #: sums: the unit roundoff ``u = 2**-53`` (the sums themselves are exactly rounded with
-#: ``math.fsum``, so what is left is one rounding per product).
+#: :func:`fsum`, so what is left is one rounding per product).
 ROUNDING = np.finfo(np.float64).eps / 2
 
 #: A violation ``f_i + g_j - C_ij`` within this fraction of ``|C_ij| + |f_i| + |g_j|`` is the
@@ -79,6 +78,25 @@ class OptimalityError(RuntimeError):
     def __init__(self, message: str, result: OTResult | None = None):
         super().__init__(message)
         self.result = result
+
+
+def residuals(primal, cost_floor, plan_gap, relative_violation, magnitude, total_mass,
+              significant_violation, mass_residual, negative_mass):
+    """``(B, cost residual, worst relative residual)`` of certificates (see the module
+    docstring): the one formula, elementwise, for one :class:`Certificate`'s floats or for the
+    arrays of a batch (:func:`judge_batch`). NaN anywhere gives NaN, never a pass."""
+    # <G*, v> <= min(V <G*, w>, total_mass * max v): both bounds hold, the first is the
+    # one that survives huge entries, the second the one that survives tiny potentials
+    violation = np.minimum(np.multiply(relative_violation, magnitude),
+                           np.multiply(total_mass, significant_violation))
+    bound = np.add(np.add(plan_gap, violation), np.multiply(ROUNDING, magnitude))
+    yard = np.maximum(np.abs(primal), cost_floor)
+    positive = yard > 0
+    cost_res = np.where(positive, bound / np.where(positive, yard, 1.0),
+                        np.where(bound == 0, 0.0, np.inf))
+    has_mass = np.greater(total_mass, 0)
+    neg = np.where(has_mass, np.divide(negative_mass, np.where(has_mass, total_mass, 1.0)), 0.0)
+    return bound, cost_res, np.maximum(np.maximum(cost_res, mass_residual), neg)
 
 
 @dataclass(frozen=True)
@@ -134,27 +152,24 @@ class Certificate:
     significant_dual_violation: float = 0.0
     plan_gap: float = 0.0
 
+    def _residuals(self):
+        return residuals(self.primal_value, self.cost_floor, self.plan_gap,
+                         self.relative_dual_violation, self.magnitude, self.total_mass,
+                         self.significant_dual_violation, self.mass_residual, self.negative_mass)
+
     @property
     def cost_error_bound(self) -> float:
         """``B``: a bound on ``primal_value - OPT`` (up to rounding)."""
-        # <G*, v> <= min(V <G*, w>, total_mass * max v): both bounds hold, the first is the
-        # one that survives huge entries, the second the one that survives tiny potentials
-        violation = min(self.relative_dual_violation * self.magnitude,
-                        self.total_mass * self.significant_dual_violation)
-        return float(self.plan_gap + violation + ROUNDING * self.magnitude)
+        return float(self._residuals()[0])
 
     @property
     def cost_residual(self) -> float:
         """``B / max(|primal_value|, cost_floor)``."""
-        yard = max(abs(self.primal_value), self.cost_floor)
-        if not yard > 0:
-            return 0.0 if self.cost_error_bound == 0 else math.inf
-        return self.cost_error_bound / yard
+        return float(self._residuals()[1])
 
     def worst_relative_residual(self) -> float:
         """The largest of the cost residual, the mass residual and negative mass / total."""
-        neg = self.negative_mass / self.total_mass if self.total_mass > 0 else 0.0
-        return float(max(self.cost_residual, self.mass_residual, neg))
+        return float(self._residuals()[2])
 
     def is_optimal(self, rtol: float = OPTIMALITY_RTOL) -> bool:
         """True when :meth:`worst_relative_residual` is at most ``rtol``."""
@@ -265,55 +280,239 @@ class OTResult:
                 f"dual_infeasibility={cert.dual_infeasibility:.3g})")
 
 
+@njit(cache=True)
+def centre_shift(a, b, f, g):
+    """The ``c`` of :func:`centre_potentials` (plain sequential sums: the same bits in the
+    single-problem finisher and in the batch kernels that call it)."""
+    bg = 0.0
+    sb = 0.0
+    for j in range(b.shape[0]):
+        bg += b[j] * g[j]
+        sb += b[j]
+    af = 0.0
+    sa = 0.0
+    for i in range(a.shape[0]):
+        af += a[i] * f[i]
+        sa += a[i]
+    return (bg - af) / (sa + sb)
+
+
 def centre_potentials(a: np.ndarray, b: np.ndarray, f: np.ndarray, g: np.ndarray):
     """Shift ``(f, g) -> (f + c, g - c)`` so that ``<a, f> == <b, g>`` (the constraints and the
     dual objective are unchanged)."""
-    c = (float(b @ g) - float(a @ f)) / (float(a.sum()) + float(b.sum()))
+    c = centre_shift(a, b, f, g)
     return f + c, g - c
+
+
+@njit(cache=True)
+def fsum(x):
+    """The correctly rounded sum of ``x`` (Shewchuk's exact partials with CPython's final
+    half-even fix-up: the same value as :func:`math.fsum` for finite input; a non-finite term
+    or an overflowing partial gives the plain sum, inf or NaN)."""
+    partials = np.empty(64)
+    n = 0
+    plain = 0.0
+    for k in range(x.shape[0]):
+        plain += x[k]
+    if not np.isfinite(plain):
+        return plain
+    for k in range(x.shape[0]):
+        v = x[k]
+        i = 0
+        for t in range(n):
+            y = partials[t]
+            if abs(v) < abs(y):
+                v, y = y, v
+            hi = v + y
+            lo = y - (hi - v)
+            if lo != 0.0:
+                partials[i] = lo
+                i += 1
+            v = hi
+        if not np.isfinite(v):
+            return plain
+        partials[i] = v
+        n = i + 1
+    if n == 0:
+        return 0.0
+    n -= 1
+    hi = partials[n]
+    lo = 0.0
+    while n > 0:
+        v = hi
+        n -= 1
+        y = partials[n]
+        hi = v + y
+        lo = y - (hi - v)
+        if lo != 0.0:
+            break
+    if n > 0 and ((lo < 0.0 and partials[n - 1] < 0.0) or (lo > 0.0 and partials[n - 1] > 0.0)):
+        y = lo * 2.0
+        v = hi + y
+        if y == v - hi:
+            hi = v
+    return hi
+
+
+#: slots of the numbers :func:`plan_sums` returns
+_PRIMAL, _DUAL, _DUAL_ON_PLAN, _SLACK, _MAGNITUDE, _MARGINAL, _MASS_RES, _NEG_MASS = range(8)
+
+
+@njit(cache=True)
+def plan_sums(a, b, rows, cols, vals, c_on, f, g, mass):
+    """Every number of the certificate that needs the plan but not the whole cost matrix:
+    ``<G, C>``, ``<a, f> + <b, g>``, the plan's own dual value (exactly rounded sums), the
+    complementary slackness, the magnitude ``S``, the marginal error, the per-atom mass
+    residual and the negative mass (see the module docstring)."""
+    n = a.shape[0]
+    m = b.shape[0]
+    k = vals.shape[0]
+    row_sums = np.zeros(n)
+    col_sums = np.zeros(m)
+    terms = np.empty(k)
+    slack = 0.0
+    on_plan = 0.0
+    neg = 0.0
+    for t in range(k):
+        v = vals[t]
+        row_sums[rows[t]] += v
+        col_sums[cols[t]] += v
+        terms[t] = v * c_on[t]
+        slack += v * abs(c_on[t] - f[rows[t]] - g[cols[t]])
+        on_plan += v * abs(c_on[t])
+        neg = max(neg, -v)
+    out = np.empty(8)
+    out[_PRIMAL] = fsum(terms)
+    both = np.empty(n + m)
+    magnitude = on_plan
+    for i in range(n):
+        both[i] = a[i] * f[i]
+    for j in range(m):
+        both[n + j] = b[j] * g[j]
+    out[_DUAL] = fsum(both)
+    for i in range(n):
+        both[i] = row_sums[i] * f[i]
+        magnitude += a[i] * abs(f[i])
+    for j in range(m):
+        both[n + j] = col_sums[j] * g[j]
+        magnitude += b[j] * abs(g[j])
+    out[_DUAL_ON_PLAN] = fsum(both)
+    out[_SLACK] = slack
+    out[_MAGNITUDE] = magnitude
+    atom = MASS_FLOOR * mass
+    marginal = 0.0
+    mass_res = 0.0
+    for i in range(n):
+        e = abs(row_sums[i] - a[i])
+        marginal = max(marginal, e)
+        mass_res = max(mass_res, e / max(a[i], atom))
+    for j in range(m):
+        e = abs(col_sums[j] - b[j])
+        marginal = max(marginal, e)
+        mass_res = max(mass_res, e / max(b[j], atom))
+    out[_MARGINAL] = marginal
+    out[_MASS_RES] = mass_res
+    out[_NEG_MASS] = neg
+    return out
+
+
+@njit(cache=True, inline="always")
+def dense_dual_row(C, i, f, g, floor):
+    """Row ``i`` of the dual pass: ``max_j |C_ij|``, ``max_j f_i + g_j - C_ij``, the largest
+    relative violation beyond ``DUAL_ROUNDING`` and its absolute size (maxima are exact, so
+    any split of the rows gives the same bits).
+
+    The sweep keeps four independent accumulators per maximum (one chain of ``max`` is
+    latency-bound, about 1.5-2x slower); the relative violations are only evaluated on the
+    rare rows holding a positive ``f_i + g_j - C_ij``."""
+    m = C.shape[1]
+    m4 = m - m % 4
+    fi = f[i]
+    row = C[i]
+    c0 = c1 = c2 = c3 = 0.0
+    w0 = w1 = w2 = w3 = -np.inf
+    for j in range(0, m4, 4):
+        x0 = row[j]
+        x1 = row[j + 1]
+        x2 = row[j + 2]
+        x3 = row[j + 3]
+        c0 = max(c0, abs(x0))
+        c1 = max(c1, abs(x1))
+        c2 = max(c2, abs(x2))
+        c3 = max(c3, abs(x3))
+        w0 = max(w0, fi + g[j] - x0)
+        w1 = max(w1, fi + g[j + 1] - x1)
+        w2 = max(w2, fi + g[j + 2] - x2)
+        w3 = max(w3, fi + g[j + 3] - x3)
+    for j in range(m4, m):
+        c0 = max(c0, abs(row[j]))
+        w0 = max(w0, fi + g[j] - row[j])
+    ca = max(max(c0, c1), max(c2, c3))
+    w = max(max(w0, w1), max(w2, w3))
+    r = 0.0
+    big = 0.0
+    if w > 0:
+        afi = abs(fi)
+        for j in range(m):
+            t = fi + g[j] - row[j]
+            if t > 0:
+                q = t / max(abs(row[j]) + afi + abs(g[j]), floor)
+                if q > DUAL_ROUNDING:
+                    r = max(r, q)
+                    big = max(big, t)
+    return ca, w, r, big
 
 
 @parallel_kernel(lambda C, f, g, floor: C.size, cache=True)
 def _dense_dual_pass(C, f, g, floor):
-    """One pass over ``C``: ``max(f_i + g_j - C_ij)``, ``V`` and the largest significant
-    violation (``max|C|`` is the problem's ``max(|cost_min|, |cost_max|)``, measured when it was
-    validated).
-
-    The row sweep keeps four independent max-accumulators (a single chain of ``max`` is
-    latency-bound, about 2x slower); the relative violations are only evaluated on the rare
-    rows holding a positive ``f_i + g_j - C_ij``. Maxima are exact, so the result does not
-    depend on the thread count."""
-    n, m = C.shape
+    """One pass over ``C``: ``max|C|``, ``max(f_i + g_j - C_ij)``, ``V`` and the largest
+    significant violation (:func:`dense_dual_row` per row; exact maxima, so the result does not
+    depend on the thread count)."""
+    n = C.shape[0]
+    cabs = np.zeros(n)
     viol = np.full(n, -np.inf)
     rel = np.zeros(n)
     sig = np.zeros(n)
-    m4 = m - m % 4
     for i in prange(n):
-        fi = f[i]
-        row = C[i]
-        w0 = w1 = w2 = w3 = -np.inf
-        for j in range(0, m4, 4):
-            w0 = max(w0, fi + g[j] - row[j])
-            w1 = max(w1, fi + g[j + 1] - row[j + 1])
-            w2 = max(w2, fi + g[j + 2] - row[j + 2])
-            w3 = max(w3, fi + g[j + 3] - row[j + 3])
-        for j in range(m4, m):
-            w0 = max(w0, fi + g[j] - row[j])
-        w = max(max(w0, w1), max(w2, w3))
-        viol[i] = w
-        if w > 0:
-            afi = abs(fi)
-            r = 0.0
-            big = 0.0
-            for j in range(m):
-                t = fi + g[j] - row[j]
-                if t > 0:
-                    q = t / max(abs(row[j]) + afi + abs(g[j]), floor)
-                    if q > DUAL_ROUNDING:
-                        r = max(r, q)
-                        big = max(big, t)
-            rel[i] = r
-            sig[i] = big
-    return viol.max(), rel.max(), sig.max()
+        cabs[i], viol[i], rel[i], sig[i] = dense_dual_row(C, i, f, g, floor)
+    return cabs.max(), viol.max(), rel.max(), sig.max()
+
+
+@njit(cache=True)
+def certify_dense(a, b, C, rows, cols, vals, f, g, mass, cost_floor):
+    """The numbers :func:`finish` computes for a dense problem without zero-mass atoms whose
+    raw potentials are c-transformed (the batch kernels call it once per problem, inside their
+    parallel loop): ``f`` and ``g`` are centred in place, then the plan sums and the dual pass
+    as in :func:`_certificate`. ``mass`` and ``cost_floor`` are the problem's
+    (:attr:`OTProblem.total_mass`, :attr:`OTProblem.cost_floor`). Returns
+    ``(plan_sums, (max|C|, max v, V, significant v))``; :func:`certificate_from` turns them
+    into the :class:`Certificate`."""
+    c = centre_shift(a, b, f, g)
+    for i in range(f.shape[0]):
+        f[i] += c
+    for j in range(g.shape[0]):
+        g[j] -= c
+    c_on = np.empty(vals.shape[0])
+    for t in range(vals.shape[0]):
+        c_on[t] = C[rows[t], cols[t]]
+    sums = plan_sums(a, b, rows, cols, vals, c_on, f, g, mass)
+    floor = cost_floor / mass if mass > 0 else 1.0
+    ca = 0.0
+    w = -np.inf
+    r = 0.0
+    big = 0.0
+    for i in range(C.shape[0]):
+        ca_i, w_i, r_i, big_i = dense_dual_row(C, i, f, g, floor)
+        ca = max(ca, ca_i)
+        w = max(w, w_i)
+        r = max(r, r_i)
+        big = max(big, big_i)
+    duals = np.empty(4)
+    duals[0] = ca
+    duals[1] = w
+    duals[2] = r
+    duals[3] = big
+    return sums, duals
 
 
 @parallel_kernel(lambda x, y, *_: x.size * y.shape[0], cache=True)
@@ -463,46 +662,59 @@ def _tighten(problem: OTProblem, f: np.ndarray):
 def _certificate(problem: OTProblem, rows, cols, vals, f, g, dual_pass=None) -> Certificate:
     """The one certificate pass (one sweep over ``C``, over all pairs on the fly, or the
     caller's exact pruned all-pairs pass ``dual_pass``; see :func:`finish`)."""
-    a, b = problem.a, problem.b
-    n, m = problem.shape
     mass = problem.total_mass
-    c_on = problem.costs_at(rows, cols)
-    row_sums = np.bincount(rows, weights=vals, minlength=n)
-    col_sums = np.bincount(cols, weights=vals, minlength=m)
-    primal = math.fsum(vals * c_on)
-    slack = float(vals @ np.abs(c_on - f[rows] - g[cols]))
-    dual = math.fsum(np.concatenate([a * f, b * g]))
-    dual_on_plan = math.fsum(np.concatenate([row_sums * f, col_sums * g]))
+    c_on = np.ascontiguousarray(problem.costs_at(rows, cols), dtype=np.float64)
+    sums = plan_sums(problem.a, problem.b, rows, cols, vals, c_on, f, g, mass)
     floor = problem.cost_floor / mass if mass > 0 else 1.0
     if dual_pass is not None:
-        cabs, infeas, rel, sig = dual_pass(f, g, floor)
+        duals = dual_pass(f, g, floor)
     elif problem.C is not None:
-        cabs = max(abs(problem.cost_min), abs(problem.cost_max))
-        infeas, rel, sig = _dense_dual_pass(problem.C, f, g, floor)
+        duals = _dense_dual_pass(problem.C, f, g, floor)
     else:
-        cabs, infeas, rel, sig = _points_dual_pass(problem.x, problem.y, problem.metric_code,
-                                              problem.minkowski_p, problem.power, f, g, floor)
-    magnitude = float(vals @ np.abs(c_on)) + float(a @ np.abs(f)) + float(b @ np.abs(g))
-    atom = MASS_FLOOR * mass
-    mass_res = max(float(np.max(np.abs(row_sums - a) / np.maximum(a, atom))),
-                   float(np.max(np.abs(col_sums - b) / np.maximum(b, atom))))
+        duals = _points_dual_pass(problem.x, problem.y, problem.metric_code,
+                                  problem.minkowski_p, problem.power, f, g, floor)
+    return certificate_from(sums, duals, mass, problem.cost_floor)
+
+
+def certificate_from(sums, duals, mass: float, cost_floor: float) -> Certificate:
+    """The :class:`Certificate` of :func:`plan_sums`' numbers and a dual pass's
+    ``(max|C|, max v, V, significant v)`` (the one place they become a certificate)."""
+    cabs, infeas, rel, sig = duals
+    primal = float(sums[_PRIMAL])
+    dual = float(sums[_DUAL])
     return Certificate(
         primal_value=primal,
         dual_value=dual,
-        marginal_error=float(max(np.abs(row_sums - a).max(), np.abs(col_sums - b).max())),
-        negative_mass=float(max(0.0, -vals.min())) if vals.size else 0.0,
+        marginal_error=float(sums[_MARGINAL]),
+        negative_mass=float(sums[_NEG_MASS]),
         dual_infeasibility=float(max(0.0, infeas)),
         duality_gap=abs(primal - dual),
-        complementary_slackness=slack,
+        complementary_slackness=float(sums[_SLACK]),
         scale=mass * float(cabs),
         total_mass=mass,
-        magnitude=magnitude,
+        magnitude=float(sums[_MAGNITUDE]),
         relative_dual_violation=float(rel),
         significant_dual_violation=float(sig),
-        plan_gap=abs(primal - dual_on_plan),
-        cost_floor=problem.cost_floor,
-        mass_residual=mass_res,
+        plan_gap=abs(primal - float(sums[_DUAL_ON_PLAN])),
+        cost_floor=cost_floor,
+        mass_residual=float(sums[_MASS_RES]),
     )
+
+
+def judge_batch(sums: np.ndarray, duals: np.ndarray, masses: np.ndarray, floors: np.ndarray,
+                rtol: float):
+    """Judge many problems whose numbers a batch kernel computed with :func:`certify_dense`
+    (rows of ``sums`` and ``duals``): returns ``(costs, worst residuals, certified)``, the
+    same numbers and the same decision as the :class:`Certificate` that
+    :func:`certificate_from` builds for each problem (both go through :func:`residuals`). A
+    problem that is not certified here must go through :func:`finish` itself (which tries the
+    second potentials and raises with the reason)."""
+    primal = sums[:, _PRIMAL].copy()
+    plan_gap = np.abs(primal - sums[:, _DUAL_ON_PLAN])
+    _, _, worst = residuals(primal, floors, plan_gap, duals[:, 2], sums[:, _MAGNITUDE], masses,
+                            duals[:, 3], sums[:, _MASS_RES], sums[:, _NEG_MASS])
+    worst = np.asarray(worst, dtype=np.float64)
+    return primal, worst, worst <= rtol
 
 
 def certify(a, b, C, plan, f, g) -> Certificate:
@@ -656,7 +868,9 @@ __all__ = [
     "OptimalityError",
     "RawSolution",
     "centre_potentials",
+    "certificate_from",
     "certify",
     "finish",
     "require_optimal",
+    "residuals",
 ]

@@ -8,8 +8,8 @@ the composition of the block), so any blocking and any backend give the same bit
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -89,15 +89,32 @@ def _failure_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _wasserstein_block(problem: PairwiseProblem, I, J):
-    """Exact W_p of each pair with :func:`divkit.emd_batch`, one call per (n_i, m_j) shape.
+def _content_keys(clouds, weights, idx) -> dict:
+    """A digest of each listed cloud's points and weights (``-0.0`` read as ``0.0``, as
+    ``np.array_equal`` does), so that equal distributions are found without comparing every
+    pair of arrays."""
+    keys = {}
+    for i in np.unique(idx):
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(np.asarray(clouds[i].shape, np.int64).tobytes())
+        digest.update((clouds[i] + 0.0).tobytes())
+        digest.update((weights[i] + 0.0).tobytes())
+        keys[int(i)] = digest.digest()
+    return keys
 
-    The whole block of one shape is solved in parallel over problems (numba threads); when
-    that raises :class:`~divkit.OptimalityError`, each problem of the group is solved alone
-    so that the failing pairs are identified (the others keep their certified values).
+
+def _wasserstein_block(problem: PairwiseProblem, I, J):
+    """Exact W_p of each pair, certified by the one OT finisher.
+
+    Point clouds: one :func:`~divkit.ot.solvers.batch.emd_point_pairs` call per
+    ``(n_i, m_j)`` shape, which builds each pair's cost matrix inside its parallel loop.
+    Histograms: :func:`divkit.emd_batch` with the shared ground cost; when that raises
+    :class:`~divkit.OptimalityError`, each problem of the group is solved alone so that the
+    failing pairs are identified (the others keep their certified values).
     """
-    from divkit import OptimalityError, cost_matrix, emd_batch
-    from divkit.pairwise._costs import euclidean_cost_batch
+    from divkit import OptimalityError, emd_batch
+    from divkit.ot.costs import METRIC_CODES
+    from divkit.ot.solvers.batch import emd_point_pairs
 
     opts = problem.options
     p = opts["p"]
@@ -107,64 +124,72 @@ def _wasserstein_block(problem: PairwiseProblem, I, J):
     status = np.zeros(k, dtype=np.int8)
     residual = np.full(k, np.nan)
     messages = {}
-    groups: dict[tuple[int, int] | None, Any] = {}
-    if problem.cost is None:  # point clouds: one emd_batch call per (n_i, m_j) shape
+    if problem.cost is None:  # point clouds: one batch call per (n_i, m_j) shape
         # Wasserstein cloud weights default to uniform in pairwise(), so they are never None here
         assert problem.left_weights is not None and problem.right_weights is not None
+        if problem.right is problem.left:
+            lk = rk = _content_keys(problem.left, problem.left_weights, np.concatenate([I, J]))
+        else:
+            lk = _content_keys(problem.left, problem.left_weights, I)
+            rk = _content_keys(problem.right, problem.right_weights, J)
+        groups: dict[tuple[int, int], list] = {}
         for t in range(k):
-            x, y = problem.left[I[t]], problem.right[J[t]]
-            if x.shape == y.shape and np.array_equal(x, y) and np.array_equal(
-                    problem.left_weights[I[t]], problem.right_weights[J[t]]):
+            i, j = int(I[t]), int(J[t])
+            if lk[i] == rk[j]:
                 # one distribution twice: W = 0 exactly (the solver's sum would leave ~1e-17)
                 values[t], residual[t] = 0.0, 0.0
                 continue
-            groups.setdefault((x.shape[0], y.shape[0]), []).append(t)
-        groups = {key: np.asarray(ts) for key, ts in groups.items()}
-    if problem.cost is not None:
-        same = np.array([np.array_equal(problem.left[i], problem.right[j]) for i, j in zip(I, J)])
-        values[same], residual[same] = 0.0, 0.0  # identical histograms: W = 0 exactly
-        if (~same).any():  # histograms on a shared support: one shared cost matrix
-            groups = {None: np.flatnonzero(~same)}
-    for ts in groups.values():
-        if problem.cost is not None:
-            A = problem.left[I[ts]]
-            B = problem.right[J[ts]]
-            A = A / A.sum(axis=1, keepdims=True)
-            B = B / B.sum(axis=1, keepdims=True)
-            C = problem.cost
-        else:
-            assert problem.left_weights is not None and problem.right_weights is not None  # as above
-            A = np.stack([problem.left_weights[I[t]] for t in ts])
-            B = np.stack([problem.right_weights[J[t]] for t in ts])
-            if opts["ground_metric"] == "euclidean":
-                C = euclidean_cost_batch(np.stack([problem.left[I[t]] for t in ts]),
-                                         np.stack([problem.right[J[t]] for t in ts]))
-            else:
-                C = np.stack([
-                    cost_matrix(problem.left[I[t]], problem.right[J[t]], opts["ground_metric"],
-                                opts["minkowski_p"]) for t in ts])
-            if p != 1.0:
-                np.power(C, p, out=C)
-        try:
-            res = emd_batch(A, B, C, **batch_opts)
-            costs, worst = res.costs, res.worst_relative_residual
+            groups.setdefault((problem.left[i].shape[0], problem.right[j].shape[0]), []).append(t)
+        for ts_list in groups.values():
+            ts = np.asarray(ts_list)
+            li, I_local = np.unique(I[ts], return_inverse=True)
+            rj, J_local = np.unique(J[ts], return_inverse=True)
+            X = np.stack([problem.left[i] for i in li])
+            Y = np.stack([problem.right[j] for j in rj])
+            A = np.stack([problem.left_weights[i] for i in I[ts]])
+            B = np.stack([problem.right_weights[j] for j in J[ts]])
+            out = emd_point_pairs(X, Y, I_local, J_local, A, B,
+                                  metric_code=METRIC_CODES[opts["ground_metric"]],
+                                  minkowski_p=opts["minkowski_p"], power=p, **batch_opts)
             ok = np.ones(len(ts), dtype=bool)
-        except OptimalityError:
-            costs = np.full(len(ts), np.nan)
-            worst = np.full(len(ts), np.nan)
-            ok = np.zeros(len(ts), dtype=bool)
-            for r in range(len(ts)):
-                Cr = C if C.ndim == 2 else C[r]
-                try:
-                    one = emd_batch(A[r:r + 1], B[r:r + 1], Cr, **batch_opts)
-                except OptimalityError as exc:
-                    messages[int(ts[r])] = _failure_message(exc)
-                    continue
-                costs[r], worst[r], ok[r] = one.costs[0], one.worst_relative_residual[0], True
-        values[ts] = problem.scale * np.maximum(costs, 0.0) ** (1.0 / p)
-        residual[ts] = worst
-        status[ts[~ok]] = STATUS_FAILED
-        values[ts[~ok]] = np.nan
+            for r, reason in out.failures.items():
+                ok[r] = False
+                messages[int(ts[r])] = f"OptimalityError: {reason}"
+            values[ts] = problem.scale * np.maximum(out.costs, 0.0) ** (1.0 / p)
+            residual[ts] = out.worst_relative_residual
+            status[ts[~ok]] = STATUS_FAILED
+            values[ts[~ok]] = np.nan
+            residual[ts[~ok]] = np.nan
+        return values, status, residual, messages
+    same = np.array([np.array_equal(problem.left[i], problem.right[j]) for i, j in zip(I, J)])
+    values[same], residual[same] = 0.0, 0.0  # identical histograms: W = 0 exactly
+    ts = np.flatnonzero(~same)
+    if ts.size == 0:
+        return values, status, residual, messages
+    A = problem.left[I[ts]]
+    B = problem.right[J[ts]]
+    A = A / A.sum(axis=1, keepdims=True)
+    B = B / B.sum(axis=1, keepdims=True)
+    C = problem.cost
+    try:
+        res = emd_batch(A, B, C, **batch_opts)
+        costs, worst = res.costs, res.worst_relative_residual
+        ok = np.ones(len(ts), dtype=bool)
+    except OptimalityError:
+        costs = np.full(len(ts), np.nan)
+        worst = np.full(len(ts), np.nan)
+        ok = np.zeros(len(ts), dtype=bool)
+        for r in range(len(ts)):
+            try:
+                one = emd_batch(A[r:r + 1], B[r:r + 1], C, **batch_opts)
+            except OptimalityError as exc:
+                messages[int(ts[r])] = _failure_message(exc)
+                continue
+            costs[r], worst[r], ok[r] = one.costs[0], one.worst_relative_residual[0], True
+    values[ts] = problem.scale * np.maximum(costs, 0.0) ** (1.0 / p)
+    residual[ts] = worst
+    status[ts[~ok]] = STATUS_FAILED
+    values[ts[~ok]] = np.nan
     return values, status, residual, messages
 
 

@@ -287,9 +287,10 @@ def pairwise(
     at a time):
 
     * ``"wasserstein"``: exact ``W_p`` (default ``p = 1``) with ``ground_metric``; every entry
-      is certified by :func:`divkit.emd_batch` (network simplex, parallel over the pairs of a
-      block with numba threads) and ``residual`` holds its worst relative certificate
-      residual. For histograms pass the ground distance between bins as ``cost`` (K x K),
+      is solved by the batch network simplex (parallel over the pairs of a block with numba
+      threads, each pair's cost matrix built inside the loop) and certified by the one OT
+      finisher (as :func:`divkit.emd_batch` does); ``residual`` holds its worst relative
+      certificate residual. For histograms pass the ground distance between bins as ``cost`` (K x K),
       or the bins' coordinates as ``support`` (K x d); ``W_p = (min <G, cost^p>)^(1/p)``.
       Histograms and weights are normalised to probabilities, as :func:`divkit.wasserstein`
       does.

@@ -48,6 +48,8 @@ from numba import njit, prange
 
 from ..._numba import FASTMATH
 from ..costs import pair_cost
+from ..problem import low_cost, point_cost
+from ..result import certify_dense
 
 #: row segments shorter than this are priced by a plain loop
 SHORT_SEGMENT = 48
@@ -515,8 +517,14 @@ def _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol):
 
 
 @njit(cache=True)
-def solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
+def solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16, initial_pivots=False):
     """Network simplex on a dense cost matrix. Returns the tree and ``(status, iterations)``.
+
+    With ``initial_pivots`` (the batch kernels) the artificial start is first improved by
+    pivoting in, without pricing, each column's cheapest arc and then each row's cheapest arc
+    when its reduced cost is negative (LEMON's initial-pivot heuristic, extended to rows;
+    ~10% fewer pivots on 50..100-point problems). Any entering arc with a negative reduced
+    cost keeps the tree strongly feasible, so the anti-cycling argument is unchanged.
 
     Pricing alternates major iterations (a block search, which also remembers the last
     ``n_candidates`` running-minimum arcs it met) and minor ones (re-price only those
@@ -536,6 +544,37 @@ def solve_dense(a, b, C, cmin, pi0, tol, block, max_iter, n_candidates=16):
     it = 0
     status = STATUS_OPTIMAL
     shifted = abs(cmin) > C.max() - cmin
+    if initial_pivots:
+        for j in range(m):
+            if b[j] <= 0:
+                continue
+            bi = -1
+            best = np.inf
+            for i in range(n):
+                if C[i, j] < best:
+                    best = C[i, j]
+                    bi = i
+            rc = (C[bi, j] - cmin) - pi[bi] + pi[n + j]
+            if rc < -tol and it < max_iter:
+                it += 1
+                if not _pivot(bi, n + j, rc, parent, pdir, pflow, pi, thread, rev, depth,
+                              upath, vpath):
+                    return parent, pflow, pi, STATUS_UNBOUNDED, it
+        for i in range(n):
+            if a[i] <= 0:
+                continue
+            bj = -1
+            best = np.inf
+            for j in range(m):
+                if C[i, j] < best:
+                    best = C[i, j]
+                    bj = j
+            rc = (C[i, bj] - cmin) - pi[i] + pi[n + bj]
+            if rc < -tol and it < max_iter:
+                it += 1
+                if not _pivot(i, n + bj, rc, parent, pdir, pflow, pi, thread, rev, depth,
+                              upath, vpath):
+                    return parent, pflow, pi, STATUS_UNBOUNDED, it
     while True:
         pick, rc = _best_candidate(C, cmin, pi, n, cand_i, cand_j, n_cand, tol)
         if pick >= 0:
@@ -661,7 +700,9 @@ def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
     cmin = C.min()
     crange = C.max() - cmin
     if crange > 0:
-        q = np.median(C.ravel() - cmin)
+        flat = C.ravel()
+        stride = max(1, flat.shape[0] // 255)
+        q = np.median(flat[::stride]) - cmin
         big = min(4.0 * q, crange) if q > 0 else crange
     else:
         big = abs(cmin) if cmin != 0 else 1.0
@@ -676,7 +717,7 @@ def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
             pi0[n + j] = -big
         pi0[n + m] = 0.0
         parent, pflow, pi, status, it = solve_dense(a, b, C, cmin, pi0, price_rtol * big,
-                                                     block, budget)
+                                                     block, budget, 16, True)
         total_it += it
         budget -= it
         left = False
@@ -699,9 +740,79 @@ def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
     return rows, cols, vals, f, g, status, total_it
 
 
+#: pricing block of the batch kernel: ``BATCH_BLOCK_FACTOR * sqrt(n m)`` arcs (at least
+#: ``BATCH_MIN_BLOCK``); measured on 50..500-point problems, 3 takes ~10% fewer pivots than 1
+#: at the same time per pivot
+BATCH_BLOCK_FACTOR = 3.0
+BATCH_MIN_BLOCK = 64
+
+#: per-problem flags of the batch kernels: the problem must go through the full finisher
+#: (zero-mass atoms, a solver stop without optimum, or costs that are not finite)
+FLAG_NONE = 0
+FLAG_ZERO_MASS = 1
+FLAG_NOT_OPTIMAL = 2
+FLAG_NONFINITE_COST = 3
+
+
+def batch_block(n: int, m: int) -> int:
+    """Pricing block size of the batch kernels for ``n x m`` problems."""
+    return max(BATCH_MIN_BLOCK, int(np.ceil(BATCH_BLOCK_FACTOR * np.sqrt(n * m))))
+
+
+@njit(cache=True, inline="always")
+def _solve_certify_one(p, a, b, C, mass, s_rows, s_cols, price_rtol, block, max_iter,
+                       artificial_flow_rtol, R, K, V, counts, F, G, Fc, Gc, status, iters, sums,
+                       duals, floors, flags):
+    """Solve problem ``p`` of a batch and, when it can take the finisher's common path (no
+    zero-mass atom, optimal stop, finite costs), compute its certificate numbers with
+    :func:`divkit.ot.result.certify_dense`: ``Fc[p]``, ``Gc[p]`` receive the centred
+    potentials, as :func:`finish` leaves them (``F[p]``, ``G[p]`` keep the raw ones for a
+    problem that must go through the full finisher). Otherwise ``flags[p]`` says why."""
+    n = a.shape[0]
+    m = b.shape[0]
+    rows, cols, vals, f, g, st, it = _solve_one_raw(a, b, C, price_rtol, block, max_iter,
+                                                    artificial_flow_rtol)
+    c = rows.shape[0]
+    counts[p] = c
+    R[p, :c] = rows
+    K[p, :c] = cols
+    V[p, :c] = vals
+    status[p] = st
+    iters[p] = it
+    F[p] = f
+    G[p] = g
+    flag = FLAG_NONE
+    for i in range(n):
+        if a[i] == 0.0:
+            flag = FLAG_ZERO_MASS
+    for j in range(m):
+        if b[j] == 0.0:
+            flag = FLAG_ZERO_MASS
+    if st != STATUS_OPTIMAL:
+        flag = FLAG_NOT_OPTIMAL
+    flags[p] = flag
+    if flag != FLAG_NONE:
+        return
+    sample = np.empty(s_rows.shape[0])
+    for t in range(s_rows.shape[0]):
+        sample[t] = C[s_rows[t], s_cols[t]]
+    floor = mass * low_cost(sample)
+    floors[p] = floor
+    # tree_plan keeps positive flows only, so finish()'s "flows != 0" filter keeps them all
+    Fc[p] = f
+    Gc[p] = g
+    plan, dual = certify_dense(a, b, C, rows, cols, vals, Fc[p], Gc[p], mass, floor)
+    sums[p] = plan
+    duals[p] = dual
+
+
 @njit(cache=True, parallel=True)
-def solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, artificial_flow_rtol):
-    """Solve ``len(A)`` independent problems in parallel; raw tree plans padded to ``n + m``."""
+def solve_certify_batch(A, B, Cs, shared_cost, masses, s_rows, s_cols, price_rtol, block,
+                        max_iter, artificial_flow_rtol):
+    """Solve and certify ``len(A)`` independent dense problems in parallel (one per
+    iteration, so the thread count does not change any bit). Returns the raw tree plans
+    padded to ``n + m``, the potentials, status, pivots, the certificate numbers and flags
+    of :func:`_solve_certify_one`. ``block`` is :func:`batch_block`'s pricing block."""
     n_prob = A.shape[0]
     n = A.shape[1]
     m = B.shape[1]
@@ -713,18 +824,90 @@ def solve_batch(A, B, Cs, shared_cost, price_rtol, max_iter, artificial_flow_rto
     iters = np.empty(n_prob, dtype=np.int64)
     F = np.empty((n_prob, n))
     G = np.empty((n_prob, m))
-    block = max(64, int(np.ceil(np.sqrt(n * m))))
+    Fc = np.zeros((n_prob, n))
+    Gc = np.zeros((n_prob, m))
+    sums = np.zeros((n_prob, 8))
+    duals = np.zeros((n_prob, 4))
+    floors = np.zeros(n_prob)
+    flags = np.zeros(n_prob, dtype=np.int64)
     for k in prange(n_prob):
         C = Cs[0] if shared_cost else Cs[k]
-        rows, cols, vals, f, g, st, it = _solve_one_raw(A[k], B[k], C, price_rtol, block,
-                                                        max_iter, artificial_flow_rtol)
-        c = rows.shape[0]
-        counts[k] = c
-        R[k, :c] = rows
-        K[k, :c] = cols
-        V[k, :c] = vals
-        status[k] = st
-        iters[k] = it
-        F[k] = f
-        G[k] = g
-    return R, K, V, counts, F, G, status, iters
+        _solve_certify_one(k, A[k], B[k], C, masses[k], s_rows, s_cols, price_rtol, block,
+                           max_iter, artificial_flow_rtol, R, K, V, counts, F, G, Fc, Gc, status,
+                           iters, sums, duals, floors, flags)
+    return R, K, V, counts, F, G, Fc, Gc, status, iters, sums, duals, floors, flags
+
+
+@njit(cache=True)
+def points_cost_matrix(x, y, code, minkowski_p, power):
+    """``C_ij = d(x_i, y_j)**power`` with :func:`divkit.ot.problem.point_cost`'s values (one
+    thread). The (squared) euclidean metrics accumulate ``(x_ik - y_jk)^2`` over ``k`` in the
+    same order as ``pair_cost``, a whole row of ``j`` at a time (so the loop vectorises), which
+    gives the same bits."""
+    n = x.shape[0]
+    m = y.shape[0]
+    d = x.shape[1]
+    C = np.empty((n, m))
+    if code > 1:
+        for i in range(n):
+            for j in range(m):
+                C[i, j] = point_cost(x, i, y, j, code, minkowski_p, power)
+        return C
+    yT = np.ascontiguousarray(y.T)
+    for i in range(n):
+        row = C[i]
+        row[:] = 0.0
+        for k in range(d):
+            xk = x[i, k]
+            yk = yT[k]
+            for j in range(m):
+                t = xk - yk[j]
+                row[j] += t * t
+        if code == 0:
+            for j in range(m):
+                row[j] = np.sqrt(row[j])
+        if power != 1.0:
+            for j in range(m):
+                row[j] = row[j] ** power
+    return C
+
+
+@njit(cache=True, parallel=True)
+def solve_certify_point_pairs(X, Y, I, J, A, B, masses, code, minkowski_p, power, s_rows,
+                              s_cols, price_rtol, block, max_iter, artificial_flow_rtol):
+    """:func:`solve_certify_batch` for the pairs ``(X[I[k]], Y[J[k]])`` of equal-size point
+    clouds: each problem's cost matrix is built by :func:`points_cost_matrix` inside the
+    parallel loop (no ``(k, n, m)`` batch in memory) and dropped after its certificate."""
+    n_prob = I.shape[0]
+    n = A.shape[1]
+    m = B.shape[1]
+    R = np.zeros((n_prob, n + m), dtype=np.int64)
+    K = np.zeros((n_prob, n + m), dtype=np.int64)
+    V = np.zeros((n_prob, n + m))
+    counts = np.zeros(n_prob, dtype=np.int64)
+    status = np.empty(n_prob, dtype=np.int64)
+    iters = np.empty(n_prob, dtype=np.int64)
+    F = np.empty((n_prob, n))
+    G = np.empty((n_prob, m))
+    Fc = np.zeros((n_prob, n))
+    Gc = np.zeros((n_prob, m))
+    sums = np.zeros((n_prob, 8))
+    duals = np.zeros((n_prob, 4))
+    floors = np.zeros(n_prob)
+    flags = np.zeros(n_prob, dtype=np.int64)
+    for k in prange(n_prob):
+        C = points_cost_matrix(X[I[k]], Y[J[k]], code, minkowski_p, power)
+        finite = True
+        for i in range(n):
+            for j in range(m):
+                if not np.isfinite(C[i, j]):
+                    finite = False
+        if not finite:
+            flags[k] = FLAG_NONFINITE_COST
+            status[k] = STATUS_UNBOUNDED
+            iters[k] = 0
+            continue
+        _solve_certify_one(k, A[k], B[k], C, masses[k], s_rows, s_cols, price_rtol, block,
+                           max_iter, artificial_flow_rtol, R, K, V, counts, F, G, Fc, Gc, status,
+                           iters, sums, duals, floors, flags)
+    return R, K, V, counts, F, G, Fc, Gc, status, iters, sums, duals, floors, flags
