@@ -131,7 +131,7 @@ def bench_kid(quick):
     y = rng.normal(size=(n, d)) * 1.05 + 0.02
     n_subsets = 5 if quick else 20
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    res = divkit.kid(x, y, n_subsets=n_subsets, subset_size=1000, seed=0)
+    res = divkit.kid(x, y, n_subsets=n_subsets, subset_size=1000, rng=0)
 
     def torchmetrics_kid():
         vals = torch.stack([poly_mmd(tx[torch.from_numpy(ix)], ty[torch.from_numpy(iy)])
@@ -140,8 +140,8 @@ def bench_kid(quick):
 
     rec = interleave(
         {
-            "divkit": lambda: divkit.kid(x, y, n_subsets=n_subsets, subset_size=1000, seed=0).values,
-            "divkit.torch": lambda: dt.kid(tx, ty, n_subsets=n_subsets, subset_size=1000, seed=0).values.numpy(),
+            "divkit": lambda: divkit.kid(x, y, n_subsets=n_subsets, subset_size=1000, rng=0).values,
+            "divkit.torch": lambda: dt.kid(tx, ty, n_subsets=n_subsets, subset_size=1000, rng=0).values.numpy(),
             "torchmetrics": lambda: torchmetrics_kid().numpy(),
         },
         1 if quick else 3,

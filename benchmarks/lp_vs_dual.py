@@ -122,7 +122,7 @@ def exact_rows(x, y, p, lp_max_n, base, reference):
         res, dt = timed(lambda: divkit.emd(a, b, C, method=method))
         values[label] = res.cost ** (1.0 / p)
         rows.append(dict(row, estimate=values[label], time_s=dt))
-    sw, dt = timed(lambda: divkit.sliced_wasserstein(x, y, p=p, n_projections=200, seed=0))
+    sw, dt = timed(lambda: divkit.sliced_wasserstein(x, y, p=p, n_projections=200, rng=0))
     rows.append(dict(base, method="sliced W (200 proj.)", estimate=float(sw), reference=reference, time_s=dt))
     try:
         import ot

@@ -126,13 +126,13 @@ def child_permutations(n, n_permutations):
     from divkit import mmd_test
 
     X, Y = data(n, seed=1)
-    mmd_test(X[:50], Y[:50], bandwidth=SIGMA, n_permutations=10, seed=0)
+    mmd_test(X[:50], Y[:50], bandwidth=SIGMA, n_permutations=10, rng=0)
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_kib("VmRSS")
     times = []
     for _ in range(3):  # median of 3: the shared machine is noisy
         t0 = time.perf_counter()
-        res = mmd_test(X, Y, bandwidth=SIGMA, n_permutations=n_permutations, seed=0)
+        res = mmd_test(X, Y, bandwidth=SIGMA, n_permutations=n_permutations, rng=0)
         times.append(time.perf_counter() - t0)
     return {"seconds": sorted(times)[1], "times": times, "p_value": res.p_value,
             "statistic": res.statistic,

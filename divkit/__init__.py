@@ -66,6 +66,8 @@ _EXPORTS = {
     "feature_moments": "divkit.generative",
     "kid": "divkit.generative",
     "KIDResult": "divkit.generative",
+    # the one thread setting
+    "set_workers": "divkit._workers",
 }
 
 # subpackages reachable as attributes (divkit.torch is imported explicitly by its users)

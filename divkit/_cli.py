@@ -308,20 +308,21 @@ def compare(x: np.ndarray, y: np.ndarray, metric: str, options: dict) -> dict:
         return {"value": float(res.cost) ** (1.0 / options["p"]), "solver": res.solver, "certificate": certificate}
     if metric == "sliced_wasserstein":
         value = divkit.sliced_wasserstein(
-            _as_points(x), _as_points(y), p=options["p"], n_projections=options["projections"], seed=options["seed"]
+            _as_points(x), _as_points(y), p=options["p"], n_projections=options["projections"], rng=options["seed"]
         )
         return {"value": float(value)}
     if metric == "energy_distance":
         return {"value": float(divkit.energy_distance(_as_points(x), _as_points(y)))}
     kernel_kwargs = {"bandwidth": options["bandwidth"], "estimator": options["estimator"]}
     if metric == "mmd2":
-        return {"value": float(divkit.mmd2(_as_points(x), _as_points(y), options["kernel"], **kernel_kwargs))}
+        return {"value": float(divkit.mmd2(_as_points(x), _as_points(y), options["kernel"], rng=options["seed"],
+                                           **kernel_kwargs))}
     test = divkit.mmd_test(
         _as_points(x),
         _as_points(y),
         options["kernel"],
         n_permutations=options["permutations"],
-        seed=options["seed"],
+        rng=options["seed"],
         **kernel_kwargs,
     )
     return {
@@ -361,10 +362,10 @@ _OPTION_METRICS = {
     "estimator": _KERNEL_METRICS,
     "permutations": {"mmd_test"},
     "projections": {"sliced_wasserstein"},
-    "seed": {"mmd_test", "sliced_wasserstein"},
+    "seed": {"mmd2", "mmd_test", "sliced_wasserstein"},
 }
 _DEFAULTS = {
-    "p": None,  # the library's defaults: 1 for wasserstein, 2 for sliced_wasserstein
+    "p": None,  # the library's default order, 1
     "ground_metric": "euclidean",
     "normalize": False,
     "base": None,
@@ -407,7 +408,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     cmp.add_argument("y", metavar="Y", help="second sample or histogram (.npy, .csv or .txt)")
     cmp.add_argument("--metric", required=True, choices=METRICS, metavar="NAME", help="what to compute (listed below)")
     cmp.add_argument("--json", action="store_true", help="print a JSON object with the number under 'value'")
-    cmp.add_argument("--p", type=float, default=None, help="order of W_p (default: 1 for wasserstein, 2 for sliced)")
+    cmp.add_argument("--p", type=float, default=None, help="order of W_p (default 1)")
     cmp.add_argument(
         "--ground-metric",
         default=None,
@@ -425,7 +426,8 @@ def _build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     cmp.add_argument("--permutations", type=int, default=None, help="mmd_test permutations (default 1000)")
     cmp.add_argument("--projections", type=int, default=None, help="sliced_wasserstein directions (default 128)")
-    cmp.add_argument("--seed", type=int, default=None, help="random seed (mmd_test, sliced_wasserstein; default 0)")
+    cmp.add_argument("--seed", type=int, default=None,
+                     help="random seed: the rng of mmd2 (median bandwidth), mmd_test and sliced_wasserstein (default 0)")
     return parser, cmp
 
 
@@ -439,7 +441,7 @@ def _run_compare(args, parser) -> int:
             parser.error(f"{flag} does not apply to --metric {metric} (it applies to: {', '.join(sorted(metrics))})")
         options[option] = _DEFAULTS[option] if given is None else given
     if options["p"] is None:
-        options["p"] = 1.0 if metric == "wasserstein" else 2.0
+        options["p"] = 1.0
     try:
         x = load_array(args.x, "X")
         y = load_array(args.y, "Y")

@@ -20,6 +20,7 @@ from numba import njit, prange
 
 from ._numba import FASTMATH
 from ._validation import (
+    as_array,
     check_bool,
     check_scalar,
     kind_check,
@@ -484,7 +485,7 @@ class PreparedPair:
 
 
 def _as_numeric(x, name):
-    arr = np.asarray(x)
+    arr = as_array(x, name)
     kind_check(arr, name)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")

@@ -7,7 +7,10 @@ normalises silently (CONVENTIONS.md §1).
 
 from __future__ import annotations
 
+import functools
 import numbers
+import reprlib
+import warnings
 
 import numpy as np
 from numba import njit
@@ -21,6 +24,18 @@ SUM_ATOL = 1e-6
 #: Default relative tolerance on ``|sum(a) - sum(b)|`` for the two marginals of a transport
 #: problem (relative to ``max(sum a, sum b)``).
 MASS_RTOL = 1e-7
+
+
+def as_array(x, name: str) -> np.ndarray:
+    """``np.asarray(x)``, with numpy's "inhomogeneous shape" error for ragged nested lists
+    replaced by one that names the argument."""
+    try:
+        return np.asarray(x)
+    except ValueError as exc:
+        if "inhomogeneous" not in str(exc) and "sequence" not in str(exc):
+            raise
+        raise ValueError(f"{name} is ragged: its nested sequences have different lengths, so it is not "
+                         "an array; pass a rectangular array (one length per dimension)") from None
 
 
 def kind_check(arr: np.ndarray, name: str) -> None:
@@ -47,7 +62,7 @@ def as_float_array(
     skips the NaN/inf scan for a caller that scans the values itself in a fused pass (the OT
     problem's min/max pass), so that no array is swept twice.
     """
-    arr = np.asarray(x)
+    arr = as_array(x, name)
     kind_check(arr, name)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
@@ -138,7 +153,7 @@ def as_histograms(
     totals differing from 1 by more than ``atol`` (unless ``normalize`` is true, in which
     case only a zero total is an error; the caller divides by ``sums``).
     """
-    arr = np.asarray(p)
+    arr = as_array(p, name)
     kind_check(arr, name)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
@@ -240,11 +255,63 @@ def check_int(value, name: str, *, low: int | None = None) -> int:
     return v
 
 
-def as_seed_generator(seed) -> np.random.Generator:
-    """``np.random.default_rng`` that also accepts an existing Generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
+#: What an ``rng`` argument accepts: exactly what ``numpy.random.default_rng`` accepts (SPEC 7).
+RNG_ACCEPTS = ("None, an int >= 0, a sequence of ints >= 0, or a numpy.random.SeedSequence, "
+               "BitGenerator or Generator")
+
+
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """The Generator of a SPEC 7 ``rng`` argument: a Generator is used as is (its state
+    advances), anything else goes through ``numpy.random.default_rng`` (``None``: fresh OS
+    entropy). A value numpy refuses raises an error naming ``name`` instead of numpy's
+    ``SeedSequence`` message; booleans are refused (``True`` is not a seed)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {RNG_ACCEPTS}, got {rng!r}")
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} must be {RNG_ACCEPTS} (what numpy.random.default_rng accepts), "
+                        f"got {reprlib.repr(rng)}") from None
+
+
+def rename_keywords(where: str, kwargs: dict, renames: dict, *, stacklevel: int = 2) -> dict:
+    """``kwargs`` with each deprecated ``old`` key of ``renames`` moved to its ``new`` name and a
+    ``DeprecationWarning`` naming the new keyword (``where`` says which call); both given is a
+    TypeError. Used by :func:`renamed_keywords` and by functions that forward ``**options``."""
+    out = dict(kwargs)
+    for old, new in renames.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise TypeError(f"{where} got {old}= (deprecated) and {new}=: pass only {new}=")
+        warnings.warn(f"{where}: the keyword {old}= is deprecated, use {new}= instead "
+                      f"({old}= will be removed in divkit {RENAMED_KEYWORDS_REMOVED_IN})",
+                      DeprecationWarning, stacklevel=stacklevel)
+        out[new] = out.pop(old)
+    return out
+
+
+#: The release in which keywords renamed by :func:`renamed_keywords` stop being accepted.
+RENAMED_KEYWORDS_REMOVED_IN = "0.3"
+
+
+def renamed_keywords(**renames: str):
+    """Decorator accepting old keyword names for one release: ``old=value`` is passed on as
+    ``new=value`` with a ``DeprecationWarning`` naming the new keyword; giving both is a
+    TypeError. The one shared implementation of every keyword rename in divkit (docs/api_style.rst).
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            return func(*args, **rename_keywords(f"{func.__name__}()", kwargs, renames, stacklevel=3))
+
+        wrapper.renamed_keywords = dict(renames)
+        return wrapper
+
+    return decorate
 
 
 def to_scalar(x):
@@ -293,7 +360,11 @@ __all__ = [
     "as_float_array",
     "as_histograms",
     "as_points",
-    "as_seed_generator",
+    "RNG_ACCEPTS",
+    "as_array",
+    "as_rng",
+    "rename_keywords",
+    "renamed_keywords",
     "as_weights",
     "check_bool",
     "check_int",

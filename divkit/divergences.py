@@ -46,8 +46,10 @@ _PARAMETERS = """
     Parameters
     ----------
     {inputs}
-    axis : int
-        Axis holding the bins (default: the last).
+    axis : int, default -1
+        Axis holding the bins: by default the last, one histogram per row. scipy's
+        ``entropy`` and ``jensenshannon`` use ``axis=0`` (one histogram per column): pass
+        ``axis=0`` for that layout.
     keepdims : bool
         Keep the reduced axis with length 1.{base}
     normalize : bool

@@ -67,7 +67,7 @@ import numpy as np
 from scipy import special
 
 from . import _discrete as _d
-from ._validation import SUM_ATOL, check_scalar
+from ._validation import SUM_ATOL, as_array, check_scalar, kind_check
 
 _INF = math.inf
 _LOG2 = math.log(2.0)
@@ -117,8 +117,12 @@ class Interval:
 _REAL_LINE = Interval(-_INF, _INF, False, False)
 
 
-def _evaluate(fn, x):
-    x = np.asarray(x, dtype=np.float64)
+def _evaluate(fn, x, name: str):
+    """``fn`` on ``x`` as float64 (NaN propagates); non-numeric or ragged ``x`` is an error
+    naming the argument ``name``."""
+    arr = as_array(x, name)
+    kind_check(arr, name)
+    x = arr.astype(np.float64)
     with np.errstate(all="ignore"):
         y = np.asarray(fn(x), dtype=np.float64)
     if y.shape != x.shape:
@@ -184,11 +188,11 @@ class FDivergence:
             y = np.asarray(self._f(x), dtype=np.float64)
             y = np.where(x == 0, self.f_at_zero, y)
             return np.where(x < 0, _INF, y)
-        return _evaluate(fn, u)
+        return _evaluate(fn, u, "u")
 
     def f_prime(self, u):
         """The derivative f'(u) for u > 0 (a subgradient where f has a kink; the limit at 0)."""
-        return _evaluate(lambda x: np.where(x < 0, np.nan, self._f_prime(x)), u)
+        return _evaluate(lambda x: np.where(x < 0, np.nan, self._f_prime(x)), u, "u")
 
     def conjugate(self, t):
         """The Fenchel conjugate f*(t) = sup_{u >= 0} (t u - f(u)); +inf outside dom f*."""
@@ -196,7 +200,7 @@ class FDivergence:
             inside = self.conjugate_domain.contains(x)
             y = np.where(inside, self._conjugate(np.where(inside, x, 0.0)), _INF)
             return np.where(np.isnan(x), np.nan, y)
-        return _evaluate(fn, t)
+        return _evaluate(fn, t, "t")
 
     def activation(self, v):
         """The output activation g_f: maps every real v into dom f* (f-GAN)."""
@@ -209,7 +213,7 @@ class FDivergence:
                 # keep the rounded value strictly inside an open end (e.g. 1 - exp(-40) == 1.0)
                 y = np.minimum(y, np.nextafter(dom.high, -_INF))
             return y
-        return _evaluate(fn, v)
+        return _evaluate(fn, v, "v")
 
     # -- the divergence ---------------------------------------------------------------------
 
@@ -768,8 +772,9 @@ def f_divergence(p, q, f="kl", *, axis=-1, keepdims=False, normalize=False, atol
     f : str, FDivergence or callable
         A registry name (see :func:`get_f_divergence`), an :class:`FDivergence`, or a convex
         generator with f(1) = 0 (wrapped with :meth:`FDivergence.from_function`).
-    axis : int
-        Axis holding the bins.
+    axis : int, default -1
+        Axis holding the bins: by default the last, one histogram per row (scipy's
+        ``entropy`` uses ``axis=0``: pass ``axis=0`` for its column layout).
     keepdims : bool
         Keep the reduced axis with length 1.
     normalize : bool

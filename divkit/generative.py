@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import gaussian
-from ._validation import as_float_array, as_seed_generator, check_int, check_scalar
+from ._validation import as_float_array, as_rng, check_int, check_scalar, renamed_keywords
 
 #: Defaults of :func:`kid` (torchmetrics' KernelInceptionDistance: 100 subsets of 1000 samples,
 #: kernel (x.y / d + 1)^3).
@@ -184,6 +184,7 @@ def _polynomial_mmd2(x: np.ndarray, y: np.ndarray, degree: int, gamma: float, co
     return float(sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2.0 * kxy.sum() / (n * m))
 
 
+@renamed_keywords(seed="rng")
 def kid(
     x,
     y,
@@ -193,7 +194,7 @@ def kid(
     degree: int = KID_DEGREE,
     gamma=None,
     coef0: float = KID_COEF0,
-    seed=None,
+    rng=None,
 ) -> KIDResult:
     r"""Kernel Inception Distance: subset-averaged unbiased MMD^2 with a polynomial kernel.
 
@@ -218,8 +219,9 @@ def kid(
     gamma : float, optional
         Default ``1 / d``.
     coef0 : float, default 1.0
-    seed : int, Generator or None
-        Seeds the subset draws (``numpy.random.default_rng``).
+    rng : None, int, SeedSequence, BitGenerator or Generator, optional
+        Source of the subset draws, anything ``numpy.random.default_rng`` accepts (SPEC 7;
+        ``None``, the default, draws fresh entropy). ``seed=`` is its deprecated name.
 
     Returns
     -------
@@ -230,7 +232,7 @@ def kid(
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(size=(200, 4)), rng.normal(0.5, 1.0, size=(200, 4))
-    >>> res = kid(x, y, n_subsets=10, subset_size=100, seed=0)
+    >>> res = kid(x, y, n_subsets=10, subset_size=100, rng=0)
     >>> bool(res.mean > 0.05), res.values.shape
     (True, (10,))
     """
@@ -244,9 +246,9 @@ def kid(
     degree = check_int(degree, "degree", low=1)
     gamma = 1.0 / x.shape[1] if gamma is None else check_scalar(gamma, "gamma", low=0.0, low_open=True)
     coef0 = check_scalar(coef0, "coef0", low=0.0)
-    rng = as_seed_generator(seed)
-    idx_x = np.stack([rng.permutation(x.shape[0])[:subset_size] for _ in range(n_subsets)])
-    idx_y = np.stack([rng.permutation(y.shape[0])[:subset_size] for _ in range(n_subsets)])
+    gen = as_rng(rng)
+    idx_x = np.stack([gen.permutation(x.shape[0])[:subset_size] for _ in range(n_subsets)])
+    idx_y = np.stack([gen.permutation(y.shape[0])[:subset_size] for _ in range(n_subsets)])
     values = np.array(
         [_polynomial_mmd2(x[ix], y[iy], degree, gamma, coef0) for ix, iy in zip(idx_x, idx_y)]
     )

@@ -24,8 +24,8 @@ for n in sizes:
         x = rng.normal(size=(n, 3))
         y = rng.normal(size=(n, 3)) + shift
         z = rng.normal(size=(n, 3))
-        rejected += divkit.mmd_test(x, y, bandwidth="median", n_permutations=99, seed=rep).p_value <= 0.05
-        rejected_null += divkit.mmd_test(x, z, bandwidth="median", n_permutations=99, seed=rep).p_value <= 0.05
+        rejected += divkit.mmd_test(x, y, bandwidth="median", n_permutations=99, rng=rep).p_value <= 0.05
+        rejected_null += divkit.mmd_test(x, z, bandwidth="median", n_permutations=99, rng=rep).p_value <= 0.05
     power.append(rejected / repetitions)
     size_under_null.append(rejected_null / repetitions)
 

@@ -62,7 +62,7 @@ for step in range(N_STEPS + 1):
         fake = generator(torch.randn(BATCH * CRITIC_STEPS, 2))
     # CRITIC_STEPS critic updates; evaluate=False skips the full-sample estimate
     res = dt.critic_wasserstein(real, fake, critic=critic, optimizer=opt_c, n_steps=CRITIC_STEPS,
-                                batch_size=BATCH, seed=stream, evaluate=False)
+                                batch_size=BATCH, rng=stream, evaluate=False)
 
     loss_g = -critic(generator(torch.randn(BATCH, 2))).mean()
     opt_g.zero_grad()

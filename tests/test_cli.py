@@ -140,7 +140,7 @@ def test_mmd_test_json_holds_the_test_result(samples, capsys):
     code, out, _ = _compare(capsys, *argv)
     assert code == 0
     data = _strict_json(out)
-    ref = divkit.mmd_test(x, y, bandwidth="median", n_permutations=99, seed=3)
+    ref = divkit.mmd_test(x, y, bandwidth="median", n_permutations=99, rng=3)
     assert data["value"] == pytest.approx(ref.statistic, rel=1e-12)
     assert data["test"]["p_value"] == pytest.approx(ref.p_value)
     assert 0 < data["test"]["p_value"] <= 1 and data["test"]["n_permutations"] == 99
@@ -153,7 +153,7 @@ def test_mmd2_energy_and_sliced_match_the_library(samples, capsys):
          divkit.mmd2(x, y, "laplacian", 0.7, estimator="biased")),
         (["--metric", "energy_distance"], divkit.energy_distance(x, y)),
         (["--metric", "sliced_wasserstein", "--seed", "5", "--projections", "16"],
-         divkit.sliced_wasserstein(x, y, n_projections=16, seed=5)),
+         divkit.sliced_wasserstein(x, y, n_projections=16, rng=5)),
     ]  # fmt: skip
     for options, expected in cases:
         code, out, _ = _compare(capsys, tmp / "x.npy", tmp / "y.csv", *options)

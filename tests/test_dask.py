@@ -154,7 +154,7 @@ def _samples(seed, n=600, m=450, d=3, shift=0.25):
     {},
     {"estimator": "biased"},
     {"bandwidth": "median"},
-    {"bandwidth": "median", "median_max_points": 300, "median_seed": 4},
+    {"bandwidth": "median", "median_max_points": 300, "rng": 4},
     {"kernel": "laplacian", "bandwidth": [0.5, 2.0], "kernel_weights": [1.0, 3.0]},
     {"kernel": "imq", "bandwidth": 1.5, "estimator": "biased"},
     {"kernel": "polynomial", "degree": 2},
@@ -178,15 +178,15 @@ def test_mmd2_dask_weighted_extreme_scale_and_mixed_input(client):
     a[:20] = 0.0
     a /= a.sum()
     X = da.from_array(x, chunks=100)
-    want = divkit.mmd2(x, y, estimator="biased", x_weights=a)
-    got = divkit.mmd2(X, y, estimator="biased", x_weights=a)  # y stays a numpy array
+    want = divkit.mmd2(x, y, estimator="biased", a=a)
+    got = divkit.mmd2(X, y, estimator="biased", a=a)  # y stays a numpy array
     assert abs(got - want) <= 1e-12 * want
     for scale in (1e-200, 1e200):  # rescaled by the same power of two as in memory
         want = divkit.energy_distance(scale * x, scale * y)
         got = divkit.energy_distance(da.from_array(scale * x, chunks=90), scale * y)
         assert abs(got - want) <= 1e-12 * want
-    want = divkit.energy_distance(x, y, x_weights=a)
-    got = divkit.energy_distance(X, da.from_array(y, chunks=77), x_weights=a)
+    want = divkit.energy_distance(x, y, a=a)
+    got = divkit.energy_distance(X, da.from_array(y, chunks=77), a=a)
     assert abs(got - want) <= 1e-12 * want
 
 
@@ -217,9 +217,9 @@ def test_mmd_test_on_dask_arrays_equals_in_memory(client, estimator, shift):
     X = da.from_array(x, chunks=100)
     Y = da.from_array(y, chunks=70)
     want = divkit.mmd_test(x, y, bandwidth="median", estimator=estimator, n_permutations=99,
-                           seed=5)
+                           rng=5)
     got = divkit.mmd_test(X, Y, bandwidth="median", estimator=estimator, n_permutations=99,
-                          seed=5)
+                          rng=5)
     # under H0 the statistic is a near-cancelling difference of kernel means of order 1:
     # agreement is absolute (the means are bounded by 1 for the Gaussian kernel)
     assert abs(got.statistic - want.statistic) <= 1e-12
@@ -253,5 +253,5 @@ def test_dask_mmd_bad_input(client):
         divkit.mmd2(da.from_array(x, chunks=16), y, kernel="nope")
     with pytest.raises(ValueError, match="estimator must be one of"):
         divkit.mmd_test(da.from_array(x, chunks=16), y, estimator="fancy")
-    with pytest.raises(ValueError, match="x_weights must sum to 1"):
-        divkit.mmd2(da.from_array(x, chunks=16), y, estimator="biased", x_weights=np.ones(50))
+    with pytest.raises(ValueError, match="a must sum to 1"):
+        divkit.mmd2(da.from_array(x, chunks=16), y, estimator="biased", a=np.ones(50))

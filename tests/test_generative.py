@@ -135,7 +135,7 @@ def test_kid_equals_torchmetrics_poly_mmd_on_same_subsets(degree, gamma, coef0):
     rng = np.random.default_rng(6)
     x = rng.normal(size=(300, 16))
     y = rng.normal(size=(250, 16)) * 1.1 + 0.1
-    res = divkit.kid(x, y, n_subsets=7, subset_size=120, degree=degree, gamma=gamma, coef0=coef0, seed=1)
+    res = divkit.kid(x, y, n_subsets=7, subset_size=120, degree=degree, gamma=gamma, coef0=coef0, rng=1)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     ref = torch.stack(
         [
@@ -150,7 +150,7 @@ def test_kid_equals_torchmetrics_poly_mmd_on_same_subsets(degree, gamma, coef0):
     for row in res.indices_x:  # without replacement within a subset
         assert len(set(row.tolist())) == 120
 
-    tres = dt.kid(tx, ty, n_subsets=7, subset_size=120, degree=degree, gamma=gamma, coef0=coef0, seed=1)
+    tres = dt.kid(tx, ty, n_subsets=7, subset_size=120, degree=degree, gamma=gamma, coef0=coef0, rng=1)
     tref = torch.stack(
         [
             poly_mmd(tx[ix], ty[iy], degree=degree, gamma=gamma, coef=coef0)
@@ -171,18 +171,18 @@ def test_kid_full_subset_is_unbiased_mmd2_naive():
     syy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j)
     sxy = sum(k(x[i], y[j]) for i in range(n) for j in range(n))
     expected = sxx / (n * (n - 1)) + syy / (n * (n - 1)) - 2 * sxy / n**2
-    res = divkit.kid(x, y, n_subsets=1, subset_size=30, seed=0)
+    res = divkit.kid(x, y, n_subsets=1, subset_size=30, rng=0)
     assert res.mean == pytest.approx(expected, rel=1e-12)
     assert res.std == 0.0
-    tres = dt.kid(torch.from_numpy(x), torch.from_numpy(y), n_subsets=1, subset_size=30, seed=0)
+    tres = dt.kid(torch.from_numpy(x), torch.from_numpy(y), n_subsets=1, subset_size=30, rng=0)
     assert tres.mean.item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_kid_seeded_reproducible_and_bad_input():
     rng = np.random.default_rng(8)
     x, y = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
-    a = divkit.kid(x, y, n_subsets=3, subset_size=10, seed=5)
-    b = divkit.kid(x, y, n_subsets=3, subset_size=10, seed=5)
+    a = divkit.kid(x, y, n_subsets=3, subset_size=10, rng=5)
+    b = divkit.kid(x, y, n_subsets=3, subset_size=10, rng=5)
     np.testing.assert_array_equal(a.values, b.values)
     with pytest.raises(ValueError, match="subset_size=60 exceeds"):
         divkit.kid(x, y, subset_size=60)

@@ -119,7 +119,7 @@ def test_weighted_biased_matches_naive(seed, n, m, d):
     a /= a.sum()
     b /= b.sum()
     args = {"kernel": "gaussian", "sigmas": [0.9]}
-    got = mmd2(X, Y, "gaussian", 0.9, estimator="biased", x_weights=a, y_weights=b)
+    got = mmd2(X, Y, "gaussian", 0.9, estimator="biased", a=a, b=b)
     expected = naive_mmd2(X, Y, "biased", x_weights=a, y_weights=b, **args)
     assert_close_to_naive(got, max(expected, 0.0), X, Y, args)
 
@@ -186,7 +186,7 @@ def test_energy_distance_is_square_of_scipy_in_1d(seed, n, m, weighted):
         vw /= vw.sum()
     # scipy returns sqrt(2 E|X-Y| - E|X-X'| - E|Y-Y'|) (its CDF form sqrt(2) * l2 distance)
     scipy_value = scipy.stats.energy_distance(u, v, uw, vw)
-    got = energy_distance(u, v, x_weights=uw, y_weights=vw)
+    got = energy_distance(u, v, a=uw, b=vw)
     np.testing.assert_allclose(got, scipy_value**2, rtol=1e-9, atol=1e-12)
 
 
@@ -279,14 +279,14 @@ def test_median_bandwidth_matches_naive_and_is_used(rng):
 def test_median_bandwidth_subsample_is_seeded(rng):
     X = rng.normal(size=(60, 2))
     Y = rng.normal(size=(50, 2))
-    a = median_bandwidth(X, Y, max_points=40, seed=3)
-    assert a == median_bandwidth(X, Y, max_points=40, seed=3)
-    assert a != median_bandwidth(X, Y, max_points=40, seed=4)
+    a = median_bandwidth(X, Y, max_points=40, rng=3)
+    assert a == median_bandwidth(X, Y, max_points=40, rng=3)
+    assert a != median_bandwidth(X, Y, max_points=40, rng=4)
     # the documented subsample: default_rng(seed).choice(n + m, max_points, replace=False)
     idx = np.sort(np.random.default_rng(3).choice(110, size=40, replace=False))
     expected = naive_median_bandwidth(np.concatenate([X, Y])[idx])
     np.testing.assert_allclose(a, expected, rtol=1e-13)
-    np.testing.assert_allclose(mmd2(X, Y, bandwidth="median", median_max_points=40, median_seed=3),
+    np.testing.assert_allclose(mmd2(X, Y, bandwidth="median", median_max_points=40, rng=3),
                                mmd2(X, Y, bandwidth=a), rtol=1e-13)
 
 

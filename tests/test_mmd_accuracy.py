@@ -86,9 +86,9 @@ def test_kernel_matrix_path_and_energy_identical_points_exact_zero():
     # the permutation test builds a dense kernel matrix: the biased statistic of identical
     # samples is 0, the unbiased one exactly -2/n at a bandwidth where k(x_i, x_j) = [i = j]
     result = divkit.mmd_test(x[:20], x[:20].copy(), bandwidth=0.01, estimator="biased",
-                             n_permutations=19, seed=0)
+                             n_permutations=19, rng=0)
     assert abs(result.statistic) <= 1e-15
-    result = divkit.mmd_test(x[:20], x[:20].copy(), bandwidth=1e-3, n_permutations=19, seed=0)
+    result = divkit.mmd_test(x[:20], x[:20].copy(), bandwidth=1e-3, n_permutations=19, rng=0)
     assert result.statistic == pytest.approx(-2 / 20, rel=1e-14)
 
 
@@ -98,16 +98,12 @@ def test_bitwise_independent_of_thread_count():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((1500, 16))
     y = rng.standard_normal((1300, 16)) + 0.1
-    before = numba.get_num_threads()
-    try:
-        results = {}
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
+    results = {}
+    for threads in (1, 2):
+        with divkit.set_workers(threads):  # the one thread setting (docs/guide/threads.rst)
             results[threads] = [divkit.mmd2(x, y, bandwidth=2.0, estimator=e) for e in ("biased", "unbiased")]
             results[threads].append(divkit.mmd2(x, y, kernel="laplacian", bandwidth=2.0))
             results[threads].append(divkit.energy_distance(x, y))
-    finally:
-        numba.set_num_threads(before)
     assert results[1] == results[2]  # bitwise
     assert math.isfinite(results[1][0])
 
@@ -117,14 +113,14 @@ def test_weight_rule_refuse_unless_normalize():
     x, y = rng.standard_normal((6, 3)), rng.standard_normal((5, 3))
     a, b = rng.random(6) * 3, rng.random(5) * 0.2
     for fn, kwargs in ((divkit.mmd2, {"estimator": "biased"}), (divkit.energy_distance, {})):
-        with pytest.raises(ValueError, match="x_weights must sum to 1.*normalize=True"):
-            fn(x, y, x_weights=a, y_weights=b / b.sum(), **kwargs)
-        with pytest.raises(ValueError, match="y_weights must sum to 1"):
-            fn(x, y, x_weights=a / a.sum(), y_weights=b, **kwargs)
-        assert fn(x, y, x_weights=a, y_weights=b, normalize=True, **kwargs) == fn(
-            x, y, x_weights=a / a.sum(), y_weights=b / b.sum(), **kwargs)
-        with pytest.raises(ValueError, match="x_weights has total mass 0"):
-            fn(x, y, x_weights=np.zeros(6), normalize=True, **kwargs)
+        with pytest.raises(ValueError, match="a must sum to 1.*normalize=True"):
+            fn(x, y, a=a, b=b / b.sum(), **kwargs)
+        with pytest.raises(ValueError, match="b must sum to 1"):
+            fn(x, y, a=a / a.sum(), b=b, **kwargs)
+        assert fn(x, y, a=a, b=b, normalize=True, **kwargs) == fn(
+            x, y, a=a / a.sum(), b=b / b.sum(), **kwargs)
+        with pytest.raises(ValueError, match="a has total mass 0"):
+            fn(x, y, a=np.zeros(6), normalize=True, **kwargs)
         with pytest.raises(TypeError, match="normalize must be True or False"):
             fn(x, y, normalize="yes", **kwargs)
     # scipy's energy_distance normalises its weights: the normalised divkit value is its square
@@ -132,5 +128,5 @@ def test_weight_rule_refuse_unless_normalize():
 
     u, v = rng.standard_normal(7), rng.standard_normal(4)
     wu, wv = rng.random(7) * 5, rng.random(4)
-    assert divkit.energy_distance(u, v, x_weights=wu, y_weights=wv, normalize=True) == pytest.approx(
+    assert divkit.energy_distance(u, v, a=wu, b=wv, normalize=True) == pytest.approx(
         stats.energy_distance(u, v, wu, wv) ** 2, rel=1e-12)

@@ -19,7 +19,7 @@ from divkit.mmd import testing
 def test_null_statistics_match_naive_relabellings(estimator, memory_budget, kernel, kw, rng):
     X = rng.normal(size=(9, 2))
     Y = rng.normal(size=(7, 2)) + 0.4
-    res = mmd_test(X, Y, kernel, estimator=estimator, n_permutations=25, seed=42,
+    res = mmd_test(X, Y, kernel, estimator=estimator, n_permutations=25, rng=42,
                    memory_budget=memory_budget, **kw)
     assert res.matrix_free == (memory_budget == 1000)  # 16^2 * 8 bytes > 1000
     sigmas = [kw["bandwidth"]] if "bandwidth" in kw else (1.0,)
@@ -36,9 +36,9 @@ def test_null_statistics_match_naive_relabellings(estimator, memory_budget, kern
 def test_matrix_free_path_with_several_panels_and_batches(rng):
     X = rng.normal(size=(150, 3))
     Y = rng.normal(size=(140, 3)) + 0.2
-    full = mmd_test(X, Y, bandwidth=1.5, n_permutations=300, seed=3)
+    full = mmd_test(X, Y, bandwidth=1.5, n_permutations=300, rng=3)
     # 290^2 * 8 bytes = 673 kB does not fit: several row panels and batches of relabellings
-    lean = mmd_test(X, Y, bandwidth=1.5, n_permutations=300, seed=3, memory_budget=300_000)
+    lean = mmd_test(X, Y, bandwidth=1.5, n_permutations=300, rng=3, memory_budget=300_000)
     assert not full.matrix_free and lean.matrix_free
     np.testing.assert_allclose(lean.null_statistics, full.null_statistics, rtol=1e-10, atol=1e-14)
     assert lean.p_value == full.p_value
@@ -47,7 +47,7 @@ def test_matrix_free_path_with_several_panels_and_batches(rng):
 def test_result_fields(rng):
     X = rng.normal(size=(20, 2))
     Y = rng.normal(size=(25, 2))
-    res = mmd_test(X, Y, bandwidth="median", n_permutations=50, seed=0)
+    res = mmd_test(X, Y, bandwidth="median", n_permutations=50, rng=0)
     assert isinstance(res, MMDTestResult)
     assert res.null_statistics.shape == (50,)
     assert res.n_permutations == 50 and res.method == "permutation"
@@ -63,10 +63,10 @@ def test_result_fields(rng):
 def test_seeded_runs_are_reproducible(rng):
     X = rng.normal(size=(15, 2))
     Y = rng.normal(size=(12, 2))
-    a = mmd_test(X, Y, n_permutations=60, seed=7)
-    b = mmd_test(X, Y, n_permutations=60, seed=7)
-    c = mmd_test(X, Y, n_permutations=60, seed=8)
-    d = mmd_test(X, Y, n_permutations=60, seed=np.random.default_rng(7))
+    a = mmd_test(X, Y, n_permutations=60, rng=7)
+    b = mmd_test(X, Y, n_permutations=60, rng=7)
+    c = mmd_test(X, Y, n_permutations=60, rng=8)
+    d = mmd_test(X, Y, n_permutations=60, rng=np.random.default_rng(7))
     np.testing.assert_array_equal(a.null_statistics, b.null_statistics)
     np.testing.assert_array_equal(a.null_statistics, d.null_statistics)
     assert a.p_value == b.p_value
@@ -79,7 +79,7 @@ def test_calibration_under_the_null():
     for _ in range(400):
         Z = rng.normal(size=(60, 2))
         p_values.append(mmd_test(Z[:30], Z[30:], bandwidth=1.0, n_permutations=99,
-                                 seed=rng).p_value)
+                                 rng=rng).p_value)
     p_values = np.array(p_values)
     rejection = np.mean(p_values < 0.05)
     assert 0.02 <= rejection <= 0.08, rejection
@@ -93,7 +93,7 @@ def test_power_under_a_shift():
     for _ in range(30):
         X = rng.normal(size=(80, 2))
         Y = rng.normal(size=(80, 2)) + np.array([1.0, 0.0])
-        res = mmd_test(X, Y, bandwidth="median", n_permutations=99, seed=rng)
+        res = mmd_test(X, Y, bandwidth="median", n_permutations=99, rng=rng)
         rejections += res.p_value < 0.05
     assert rejections >= 29
 
@@ -134,8 +134,8 @@ def test_linear_z_test_degenerate_variance():
 def test_progress_bar_writes_to_stderr(capsys, rng):
     X = rng.normal(size=(10, 2))
     Y = rng.normal(size=(10, 2))
-    quiet = mmd_test(X, Y, n_permutations=300, seed=1)
-    loud = mmd_test(X, Y, n_permutations=300, seed=1, progress=True)
+    quiet = mmd_test(X, Y, n_permutations=300, rng=1)
+    loud = mmd_test(X, Y, n_permutations=300, rng=1, progress=True)
     assert "permutations" in capsys.readouterr().err
     np.testing.assert_array_equal(quiet.null_statistics, loud.null_statistics)
 
@@ -240,13 +240,13 @@ def test_bad_kernel_parameters():
 def test_bad_point_weights():
     w = np.full(6, 1 / 6)
     with pytest.raises(ValueError, match="supported by estimator='biased' only"):
-        mmd2(X0, Y0, x_weights=w)
-    with pytest.raises(ValueError, match="x_weights must sum to 1"):
-        mmd2(X0, Y0, estimator="biased", x_weights=np.ones(6))
-    with pytest.raises(ValueError, match="y_weights has 6 weights but there are 5 points"):
-        mmd2(X0, Y0, estimator="biased", y_weights=w)
-    with pytest.raises(ValueError, match="x_weights contains negative"):
-        mmd2(X0, Y0, estimator="biased", x_weights=np.r_[-0.5, 1.5, 0, 0, 0, 0])
+        mmd2(X0, Y0, a=w)
+    with pytest.raises(ValueError, match="a must sum to 1"):
+        mmd2(X0, Y0, estimator="biased", a=np.ones(6))
+    with pytest.raises(ValueError, match="b has 6 weights but there are 5 points"):
+        mmd2(X0, Y0, estimator="biased", b=w)
+    with pytest.raises(ValueError, match="a contains negative"):
+        mmd2(X0, Y0, estimator="biased", a=np.r_[-0.5, 1.5, 0, 0, 0, 0])
 
 
 def test_bad_array_shapes_and_types():
@@ -276,12 +276,12 @@ def test_bad_test_arguments():
 def test_extreme_magnitudes_and_no_p_value_for_a_nan_statistic():
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(9, 3)), rng.normal(size=(7, 3))
-    unit = mmd_test(x, y, bandwidth=1.3, n_permutations=19, seed=0)
-    big = mmd_test(x * 1e200, y * 1e200, bandwidth=1.3e200, n_permutations=19, seed=0)
+    unit = mmd_test(x, y, bandwidth=1.3, n_permutations=19, rng=0)
+    big = mmd_test(x * 1e200, y * 1e200, bandwidth=1.3e200, n_permutations=19, rng=0)
     assert big.statistic == pytest.approx(unit.statistic, rel=1e-12)
     assert big.p_value == unit.p_value and big.bandwidth == 1.3e200
-    tiny = mmd_test(x * 1e-200, y * 1e-200, kernel="energy", n_permutations=19, seed=0)
-    energy = mmd_test(x, y, kernel="energy", n_permutations=19, seed=0)
+    tiny = mmd_test(x * 1e-200, y * 1e-200, kernel="energy", n_permutations=19, rng=0)
+    energy = mmd_test(x, y, kernel="energy", n_permutations=19, rng=0)
     np.testing.assert_allclose(tiny.null_statistics, energy.null_statistics * 1e-200, rtol=1e-12)
     with pytest.raises(FloatingPointError, match="not representable"):
-        mmd_test(x * 1e160, y * 1e160, kernel="linear", n_permutations=19, seed=0)
+        mmd_test(x * 1e160, y * 1e160, kernel="linear", n_permutations=19, rng=0)

@@ -138,8 +138,8 @@ def test_cost_matrix_bad_input():
         cost_matrix(X, Y, metric="hamming")
     with pytest.raises(ValueError, match="x and y must have the same dimension"):
         cost_matrix(X, np.ones((2, 3)))
-    with pytest.raises(ValueError, match="p must be >= 1"):
-        cost_matrix(X, Y, metric="minkowski", p=0.5)
+    with pytest.raises(ValueError, match="minkowski_p must be >= 1"):
+        cost_matrix(X, Y, metric="minkowski", minkowski_p=0.5)
     with pytest.raises(ValueError, match="y contains 1 NaN"):
         cost_matrix(X, with_value(Y, (0, 0), np.nan))
 
@@ -151,10 +151,10 @@ def test_cost_matrix_bad_input():
         (([0.0, np.nan], [0.0]), {}, "u contains 1 NaN"),
         (([0.0], [np.inf]), {}, "v contains 1 infinite"),
         (([], [0.0]), {}, "u is empty"),
-        (([0.0, 1.0], [0.0]), {"u_weights": [1.0, -1.0]}, "u_weights contains negative"),
-        (([0.0, 1.0], [0.0]), {"u_weights": [1.0]}, "u_weights has 1 weights but there are 2 points"),
-        (([0.0], [0.0]), {"v_weights": [0.0]}, "v_weights has total mass 0"),
-        (([0.0], [0.0]), {"u_weights": [1.0], "v_weights": [2.0]}, "v_weights sums to 2.0, not 1 .* pass normalize=True"),
+        (([0.0, 1.0], [0.0]), {"a": [1.0, -1.0]}, "a contains negative"),
+        (([0.0, 1.0], [0.0]), {"a": [1.0]}, "a has 1 weights but there are 2 points"),
+        (([0.0], [0.0]), {"b": [0.0]}, "b has total mass 0"),
+        (([0.0], [0.0]), {"a": [1.0], "b": [2.0]}, "b sums to 2.0, not 1 .* pass normalize=True"),
         (([0.0], [0.0]), {"p": 0.99}, "p must be >= 1"),
     ],
 )

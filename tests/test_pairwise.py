@@ -42,7 +42,7 @@ def test_exact_w_matches_one_by_one_divkit_and_pot(rng, p):
     weights = [rng.random(len(c)) for c in clouds]
     weights[3][[0, 4]] = 0.0  # zero-weight points
     weights[5] = weights[1].copy()
-    res = divkit.pairwise(clouds, metric="wasserstein", weights=weights, p=p)
+    res = divkit.pairwise(clouds, metric="wasserstein", a=weights, p=p)
     assert isinstance(res, PairwiseResult)
     D = res.matrix
     N = len(clouds)
@@ -105,8 +105,9 @@ def test_sliced_mmd_energy_match_one_by_one(rng):
     for i in range(5):
         for j in range(i + 1, 5):
             # each unordered pair is computed once, as (i, j) with i < j, and mirrored
-            assert sw.matrix[i, j] == divkit.sliced_wasserstein(clouds[i], clouds[j], p=2,
-                                                                n_projections=16, seed=0)
+            # pairwise's sliced W uses the library's default order p = 1 and rng = 0
+            assert sw.matrix[i, j] == divkit.sliced_wasserstein(clouds[i], clouds[j],
+                                                                n_projections=16, rng=0)
             assert mm.matrix[i, j] == divkit.mmd2(clouds[i], clouds[j], kernel="laplacian",
                                                   bandwidth=0.7, estimator="biased")
             assert en.matrix[i, j] == divkit.energy_distance(clouds[i], clouds[j])
@@ -303,9 +304,9 @@ def test_bad_input_errors(rng):
         divkit.pairwise(clouds, metric="mmd2", kernel="nope")
     with pytest.raises(ValueError, match=r"pair \(0, 1\) of metric 'mmd2'.*at least 2 points"):
         divkit.pairwise([rng.normal(size=(1, 2)), rng.normal(size=(3, 2))], metric="mmd2")
-    with pytest.raises(ValueError, match=r"weights\[1\] has 2 weights but there are 4 points"):
-        divkit.pairwise(clouds, weights=[None, [0.5, 0.5], None])
-    with pytest.raises(ValueError, match="p must be a finite number >= 1"):
+    with pytest.raises(ValueError, match=r"a\[1\] has 2 weights but there are 4 points"):
+        divkit.pairwise(clouds, a=[None, [0.5, 0.5], None])
+    with pytest.raises(ValueError, match="p must be >= 1"):
         divkit.pairwise(clouds, p=0.5)
     with pytest.raises(TypeError, match="list of"):
         divkit.pairwise("not clouds")
@@ -369,7 +370,7 @@ def _cloud_sets(draw):
 @given(_cloud_sets())
 def test_property_exact_w_against_pot_and_metric_axioms(case):
     clouds, weights, magnitude = case
-    res = divkit.pairwise(clouds, weights=weights)
+    res = divkit.pairwise(clouds, a=weights)
     D = res.matrix
     N = len(clouds)
     assert res.status.max() == 0 and res.worst_residual <= 1e-9

@@ -20,7 +20,7 @@ def test_pairwise_and_mmd_do_not_import_dask():
         "divkit.pairwise(c, metric='mmd2')\n"
         "divkit.pairwise(np.eye(3) + 0.1, metric='js', normalize=True)\n"
         "divkit.mmd2(c[0], c[1]); divkit.energy_distance(c[0], c[1])\n"
-        "divkit.mmd_test(c[0], c[1], n_permutations=9, seed=0)\n"
+        "divkit.mmd_test(c[0], c[1], n_permutations=9, rng=0)\n"
     )
     for name in ("dask", "distributed", "tqdm"):
         assert name not in loaded, f"{name} was imported"

@@ -67,11 +67,11 @@ def test_one_sided_penalty_estimate_is_close_for_example_one():
 def test_seeded_reproducible_and_global_rng_untouched():
     x, y = parallel_segments(0.5, n=128)
     state = torch.get_rng_state()
-    a = critic_wasserstein(x, y, n_steps=20, hidden=(16,), seed=7)
-    b = critic_wasserstein(x, y, n_steps=20, hidden=(16,), seed=7)
+    a = critic_wasserstein(x, y, n_steps=20, hidden=(16,), rng=7)
+    b = critic_wasserstein(x, y, n_steps=20, hidden=(16,), rng=7)
     assert torch.equal(torch.get_rng_state(), state)
     assert torch.equal(a.trace, b.trace)
-    c = critic_wasserstein(x, y, n_steps=20, hidden=(16,), seed=8)
+    c = critic_wasserstein(x, y, n_steps=20, hidden=(16,), rng=8)
     assert not torch.equal(a.trace, c.trace)
 
 

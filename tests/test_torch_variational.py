@@ -90,8 +90,8 @@ def test_holdout_estimate_is_a_lower_bound_where_in_sample_overfits():
 
 def test_float64_preserved_and_seeded():
     x, y = gaussian_pair(n=128)
-    a = variational_f_divergence(x.double(), y.double(), "js", n_steps=10, hidden=(8,), seed=3)
-    b = variational_f_divergence(x.double(), y.double(), "js", n_steps=10, hidden=(8,), seed=3)
+    a = variational_f_divergence(x.double(), y.double(), "js", n_steps=10, hidden=(8,), rng=3)
+    b = variational_f_divergence(x.double(), y.double(), "js", n_steps=10, hidden=(8,), rng=3)
     assert a.estimate.dtype == torch.float64
     assert torch.equal(a.trace, b.trace)
 

@@ -35,7 +35,7 @@ def test_gradient_penalty_equals_hand_written_value_and_gradients(one_sided):
     fake = torch.randn(32, 3, generator=gen, dtype=torch.float64) + 1.0
     alpha = torch.rand(32, 1, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
 
-    got = dt.gradient_penalty(critic, real, fake, one_sided=one_sided, generator=torch.Generator().manual_seed(5))
+    got = dt.gradient_penalty(critic, real, fake, one_sided=one_sided, rng=torch.Generator().manual_seed(5))
     got_grads = torch.autograd.grad(got, list(critic.parameters()), materialize_grads=True)
     ref = _hand_penalty(critic, real, fake, alpha, one_sided)
     ref_grads = torch.autograd.grad(ref, list(critic.parameters()), materialize_grads=True)
@@ -51,7 +51,7 @@ def test_gradient_penalty_images_and_flat_critic():
     real = torch.randn(5, 2, 6, 6, dtype=torch.float64)
     fake = torch.randn(5, 2, 6, 6, dtype=torch.float64)
     alpha = torch.rand(5, 1, 1, 1, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    got = dt.gradient_penalty(conv, real, fake, generator=torch.Generator().manual_seed(2))
+    got = dt.gradient_penalty(conv, real, fake, rng=torch.Generator().manual_seed(2))
     assert got.item() == pytest.approx(_hand_penalty(conv, real, fake, alpha, False).item(), rel=1e-13)
     # a constant critic: ||grad|| = 0, penalty = weight, and finite gradients (no sqrt'(0) = inf)
     lin = nn.Linear(2, 1).double()
@@ -82,9 +82,9 @@ def test_wgan_critic_loss_is_negative_gap_plus_penalty():
     net = _net(2, 3)
     real = torch.randn(16, 2, dtype=torch.float64)
     fake = torch.randn(16, 2, dtype=torch.float64) + 2
-    loss, est = dt.wgan_critic_loss(net, real, fake, generator=torch.Generator().manual_seed(0))
+    loss, est = dt.wgan_critic_loss(net, real, fake, rng=torch.Generator().manual_seed(0))
     gap = net(real).mean() - net(fake).mean()
-    pen = dt.gradient_penalty(net, real, fake, generator=torch.Generator().manual_seed(0))
+    pen = dt.gradient_penalty(net, real, fake, rng=torch.Generator().manual_seed(0))
     assert est.item() == pytest.approx(gap.item(), rel=1e-14)
     assert loss.item() == pytest.approx((-gap + pen).item(), rel=1e-13)
     assert not est.requires_grad and loss.requires_grad
@@ -110,9 +110,9 @@ def test_critic_wasserstein_keeps_its_own_optimizer_across_calls():
     a, b = _net(2, 5), _net(2, 5)
     gen = torch.Generator().manual_seed(9)
     for _ in range(5):
-        res = dt.critic_wasserstein(x, x + 1, critic=a, n_steps=4, lr=1e-2, seed=gen, evaluate=False)
+        res = dt.critic_wasserstein(x, x + 1, critic=a, n_steps=4, lr=1e-2, rng=gen, evaluate=False)
     assert res.gradient_norm is None and res.estimate.shape == ()
-    dt.critic_wasserstein(x, x + 1, critic=b, n_steps=20, lr=1e-2, seed=torch.Generator().manual_seed(9))
+    dt.critic_wasserstein(x, x + 1, critic=b, n_steps=20, lr=1e-2, rng=torch.Generator().manual_seed(9))
     for p, q in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
 
@@ -129,7 +129,7 @@ def test_tiny_wgan_gp_estimate_increases_with_separation():
         stream = torch.Generator().manual_seed(1)
         for _ in range(30):
             res = dt.critic_wasserstein(base, y, critic=net, optimizer=opt, n_steps=5, batch_size=128,
-                                        seed=stream, evaluate=False)
+                                        rng=stream, evaluate=False)
         with torch.no_grad():
             estimates.append((net(base).mean() - net(y).mean()).item())
         exact.append(dt.wasserstein(base, y).item())

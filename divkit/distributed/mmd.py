@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from divkit._validation import as_seed_generator, check_int, probability_weights
+from divkit._validation import as_rng, check_bool, check_int, probability_weights, renamed_keywords
 from divkit.mmd.estimators import check_estimator, check_representable, check_sizes
 from divkit.mmd.kernels import (
     BANDWIDTH_KERNELS,
@@ -89,7 +89,7 @@ def _samples(x, y):
     return X, Y, (hi, lo)
 
 
-def _median_sigma(X, Y, max_points, seed) -> float:
+def _median_sigma(X, Y, max_points, rng) -> float:
     """:func:`divkit.mmd.median_bandwidth` of the pooled sample: the same seeded subsample of
     ``max_points`` rows (its documented draw), gathered from the chunks, then the exact median."""
     _, da = _dask()
@@ -97,8 +97,7 @@ def _median_sigma(X, Y, max_points, seed) -> float:
     Z = da.concatenate([X, Y])
     N = Z.shape[0]
     if N > max_points:
-        rng = as_seed_generator(seed)
-        rows = np.sort(rng.choice(N, size=max_points, replace=False))
+        rows = np.sort(as_rng(rng).choice(N, size=max_points, replace=False))
         sub = Z[rows].compute()
     else:
         sub = Z.compute()
@@ -112,7 +111,7 @@ def _resolve(kernel, bandwidth, X, Y, extremes, options):
     d = X.shape[1]
     if isinstance(bandwidth, str) and bandwidth == "median" and kernel in BANDWIDTH_KERNELS:
         bandwidth = _median_sigma(X, Y, options.get("median_max_points", MEDIAN_MAX_POINTS),
-                                  options.get("median_seed", 0))
+                                  options.get("rng"))
     # two rows holding the samples' largest and smallest values: the same scale and dimension
     proxy = np.array([[hi] * d, [lo] * d])
     spec, _, _, scale, value_scale = resolve_kernel_rescaled(kernel, bandwidth, proxy, proxy,
@@ -211,21 +210,22 @@ def _linear_terms(spec, scale, X, Y) -> np.ndarray:
     return np.concatenate(out) if out else np.empty(0)
 
 
+@renamed_keywords(x_weights="a", y_weights="b", median_seed="rng")
 def mmd2(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", kernel_weights=None,
-         x_weights=None, y_weights=None, normalize=False, gamma=None, coef0=1.0, degree=3,
-         median_max_points=MEDIAN_MAX_POINTS, median_seed=0) -> float:
+         a=None, b=None, normalize=False, gamma=None, coef0=1.0, degree=3,
+         median_max_points=MEDIAN_MAX_POINTS, rng=None) -> float:
     """:func:`divkit.mmd2` for dask arrays (same arguments, same value to rounding)."""
     check_estimator(estimator)
     X, Y, extremes = _samples(x, y)
     n, m = X.shape[0], Y.shape[0]
     check_sizes(estimator, n, m)
-    a = _weights(x_weights, n, "x_weights", normalize)
-    b = _weights(y_weights, m, "y_weights", normalize)
+    a = _weights(a, n, "a", normalize)
+    b = _weights(b, m, "b", normalize)
     if (a is not None or b is not None) and estimator != "biased":
-        raise ValueError("x_weights / y_weights are supported by estimator='biased' only")
+        raise ValueError(f"weights a / b are supported by estimator='biased' only, got estimator={estimator!r}")
     options = {"kernel_weights": kernel_weights, "gamma": gamma, "coef0": coef0,
                "degree": degree, "median_max_points": median_max_points,
-               "median_seed": median_seed}
+               "rng": as_rng(rng)}
     spec, scale, value_scale = _resolve(kernel, bandwidth, X, Y, extremes, options)
     if estimator == "linear":
         return check_representable(value_scale * float(np.mean(_linear_terms(spec, scale, X, Y))))
@@ -264,10 +264,10 @@ def _quadratic(spec, scale, X, Y, estimator, a=None, b=None) -> float:
     return sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2.0 * sxy / (n * m)
 
 
-def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) -> float:
+@renamed_keywords(x_weights="a", y_weights="b")
+def energy_distance(x, y, *, a=None, b=None, normalize=False) -> float:
     """:func:`divkit.energy_distance` for dask arrays (biased MMD^2, distance kernel)."""
-    return mmd2(x, y, "energy", estimator="biased", x_weights=x_weights, y_weights=y_weights,
-                normalize=normalize)
+    return mmd2(x, y, "energy", estimator="biased", a=a, b=b, normalize=normalize)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,10 +321,11 @@ def _draw_indicators(n, N, n_permutations, rng):
     return packed
 
 
+@renamed_keywords(seed="rng", median_seed="rng")
 def mmd_test(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", method=None,
-             n_permutations=1000, seed=None, memory_budget=None, progress=False,
+             n_permutations=1000, rng=None, memory_budget=None, progress=False,
              kernel_weights=None, gamma=None, coef0=1.0, degree=3,
-             median_max_points=MEDIAN_MAX_POINTS, median_seed=0) -> MMDTestResult:
+             median_max_points=MEDIAN_MAX_POINTS) -> MMDTestResult:
     """:func:`divkit.mmd_test` for dask arrays (never forms the pooled kernel matrix)."""
     import dask
     from scipy.special import ndtr
@@ -340,9 +341,10 @@ def mmd_test(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", me
     X, Y, extremes = _samples(x, y)
     n, m = X.shape[0], Y.shape[0]
     check_sizes(estimator, n, m)
+    gen = as_rng(rng)
+    progress = check_bool(progress, "progress")
     options = {"kernel_weights": kernel_weights, "gamma": gamma, "coef0": coef0,
-               "degree": degree, "median_max_points": median_max_points,
-               "median_seed": median_seed}
+               "degree": degree, "median_max_points": median_max_points, "rng": gen}
     spec, scale, value_scale = _resolve(kernel, bandwidth, X, Y, extremes, options)
     bandwidth_used = spec.bandwidth_used if scale == 1.0 else \
         _rescaled_bandwidth(spec, scale)
@@ -365,12 +367,9 @@ def mmd_test(x, y, kernel="gaussian", bandwidth=1.0, *, estimator="unbiased", me
     n_permutations = check_int(n_permutations, "n_permutations", low=1)
     if memory_budget is not None:
         check_int(memory_budget, "memory_budget", low=1)  # the chunks set the memory here
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
-    rng = as_seed_generator(seed)
     N = n + m
     cols = n_permutations + 1
-    packed = _draw_indicators(n, N, n_permutations, rng)
+    packed = _draw_indicators(n, N, n_permutations, gen)
     _, da = _dask()
     Z = da.concatenate([X, Y])
     blocks, off = _blocks(Z)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from divkit._validation import check_bool, power_of_two_scale, probability_weights
+from divkit._validation import as_rng, check_bool, power_of_two_scale, probability_weights, renamed_keywords
 from divkit.distributed import dask_dispatch, is_dask_array
 from divkit.mmd.kernels import (
     MEDIAN_MAX_POINTS,
@@ -87,6 +87,7 @@ def linear_terms(spec: KernelSpec, X, Y) -> np.ndarray:
             - paired_kernel(spec, x0, y1) - paired_kernel(spec, x1, y0))
 
 
+@renamed_keywords(x_weights="a", y_weights="b", median_seed="rng")
 def mmd2(
     x,
     y,
@@ -95,13 +96,13 @@ def mmd2(
     *,
     estimator: str = "unbiased",
     kernel_weights=None,
-    x_weights=None,
-    y_weights=None,
+    a=None,
+    b=None,
     gamma=None,
     coef0: float = 1.0,
     degree: int = 3,
     median_max_points: int = MEDIAN_MAX_POINTS,
-    median_seed=0,
+    rng=None,
     normalize: bool = False,
 ) -> float:
     r"""Squared maximum mean discrepancy MMD^2 between two samples.
@@ -110,7 +111,7 @@ def mmd2(
 
     * ``"biased"``: the V-statistic
       :math:`\frac{1}{n^2}\sum_{i,j} k(x_i,x_j) + \frac{1}{m^2}\sum_{i,j} k(y_i,y_j)
-      - \frac{2}{nm}\sum_{i,j} k(x_i,y_j)` (>= 0; with ``x_weights``/``y_weights`` the
+      - \frac{2}{nm}\sum_{i,j} k(x_i,y_j)` (>= 0; with weights ``a``, ``b`` the
       uniform masses are replaced by the given probability weights);
     * ``"unbiased"``: the U-statistic, the self terms without ``i = j`` over ``n(n-1)`` and
       ``m(m-1)`` pairs; its expectation is exactly MMD^2, so it is negative for some samples
@@ -139,17 +140,22 @@ def mmd2(
     estimator : {"unbiased", "biased", "linear"}, default "unbiased"
     kernel_weights : array_like, optional
         Non-negative weights of a bandwidth mixture (default all 1).
-    x_weights, y_weights : array_like, optional
-        Probability weights of the points (non-negative, summing to 1 within ``SUM_ATOL``);
-        biased estimator only. Weights that do not sum to 1 raise ``ValueError`` unless
+    a, b : array_like, optional
+        Probability weights of the points of ``x`` and ``y`` (non-negative, summing to 1 within
+        ``SUM_ATOL``); biased estimator only. ``x_weights=``, ``y_weights=`` are their
+        deprecated names. Weights that do not sum to 1 raise ``ValueError`` unless
         ``normalize=True`` (the rule of the divergences; docs/conventions.md).
     gamma, coef0, degree : polynomial kernel parameters
         Defaults ``gamma = 1/d``, ``coef0 = 1``, ``degree = 3`` (the KID kernel); ``gamma > 0``
         and ``coef0 >= 0`` keep the kernel positive definite.
     median_max_points : int, default 2000
         Pooled points used by ``bandwidth="median"`` (a seeded subsample beyond that).
-    median_seed : int or Generator, default 0
-        Seed of that subsample.
+    rng : None, int, SeedSequence, BitGenerator or Generator, optional
+        Source of the median heuristic's subsample (``bandwidth="median"`` with more than
+        ``median_max_points`` pooled points; otherwise unused), anything
+        ``numpy.random.default_rng`` accepts (SPEC 7; ``None``, the default, draws fresh
+        entropy: pass an int for a reproducible bandwidth). ``median_seed=`` is its deprecated
+        name (its default was 0).
     normalize : bool, default False
         Divide each weight vector by its total first (as scipy's ``energy_distance`` and
         ``wasserstein_distance`` always do).
@@ -188,13 +194,13 @@ def mmd2(
     estimator = check_estimator(estimator)
     check_sizes(estimator, X.shape[0], Y.shape[0])
     normalize = check_bool(normalize, "normalize")
-    a = probability_weights(x_weights, X.shape[0], "x_weights", normalize=normalize)
-    b = probability_weights(y_weights, Y.shape[0], "y_weights", normalize=normalize)
+    a = probability_weights(a, X.shape[0], "a", normalize=normalize)
+    b = probability_weights(b, Y.shape[0], "b", normalize=normalize)
     if (a is not None or b is not None) and estimator != "biased":
-        raise ValueError("x_weights / y_weights are supported by estimator='biased' only")
+        raise ValueError(f"weights a / b are supported by estimator='biased' only, got estimator={estimator!r}")
     spec, X, Y, _, value_scale = resolve_kernel_rescaled(
         kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma, coef0=coef0,
-        degree=degree, median_max_points=median_max_points, median_seed=median_seed)
+        degree=degree, median_max_points=median_max_points, rng=as_rng(rng))
     if estimator == "biased":
         value = _biased(spec, X, Y, a, b)
     elif estimator == "unbiased":
@@ -204,7 +210,8 @@ def mmd2(
     return check_representable(value_scale * value)
 
 
-def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) -> float:
+@renamed_keywords(x_weights="a", y_weights="b")
+def energy_distance(x, y, *, a=None, b=None, normalize=False) -> float:
     r"""Energy distance ``2 E||X - Y|| - E||X - X'|| - E||Y - Y'||`` between two samples.
 
     This is the squared form (Székely and Rizzo), equal to the biased MMD^2 with the distance
@@ -219,8 +226,10 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) ->
     ----------
     x, y : array_like, shape (n, d) and (m, d)
         Samples; 1-D input means d = 1.
-    x_weights, y_weights : array_like, optional
-        Probability weights of the points (non-negative, summing to 1 within ``SUM_ATOL``).
+    a, b : array_like, optional
+        Probability weights of the points of ``x`` and ``y`` (non-negative, summing to 1 within
+        ``SUM_ATOL``; scipy's ``u_weights``, ``v_weights``). ``x_weights=``, ``y_weights=`` are
+        their deprecated names.
     normalize : bool, default False
         Divide each weight vector by its total first; without it, weights that do not sum
         to 1 raise ``ValueError`` (docs/conventions.md, "Weights and normalisation"; scipy
@@ -248,8 +257,8 @@ def energy_distance(x, y, *, x_weights=None, y_weights=None, normalize=False) ->
         return dask_dispatch("energy_distance", locals())
     X, Y = as_sample_pair(x, y)
     normalize = check_bool(normalize, "normalize")
-    a = probability_weights(x_weights, X.shape[0], "x_weights", normalize=normalize)
-    b = probability_weights(y_weights, Y.shape[0], "y_weights", normalize=normalize)
+    a = probability_weights(a, X.shape[0], "a", normalize=normalize)
+    b = probability_weights(b, Y.shape[0], "b", normalize=normalize)
     scale = power_of_two_scale(X, Y)  # homogeneous of degree 1: exact power-of-two rescaling
     return check_representable(scale * _biased(KernelSpec("energy"), X / scale, Y / scale, a, b))
 

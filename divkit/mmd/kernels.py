@@ -32,10 +32,11 @@ import numpy as np
 from divkit._validation import (
     as_float_array,
     as_points,
-    as_seed_generator,
+    as_rng,
     check_int,
     check_scalar,
     power_of_two_scale,
+    renamed_keywords,
 )
 from divkit.mmd import _kernels as _k
 
@@ -128,15 +129,16 @@ def _is_bandwidth_list(bandwidth) -> bool:
     return isinstance(bandwidth, (list, tuple, np.ndarray)) and np.ndim(bandwidth) >= 1
 
 
-def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) -> float:
+@renamed_keywords(seed="rng")
+def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, rng=None) -> float:
     """Gretton et al.'s median heuristic bandwidth for the pooled sample.
 
     ``sigma = sqrt(median(||z_i - z_j||_2^2) / 2)`` over the distinct pairs ``i < j`` of the
     pooled points ``z`` (rows of ``x`` then ``y``), so that the Gaussian kernel becomes
     ``exp(-||r||^2 / median(||z - z'||^2))``. When there are more than ``max_points`` pooled
     points, the median is taken over all pairs of a uniform subsample of ``max_points`` of
-    them, drawn without replacement from ``np.random.default_rng(seed)``; below that size the
-    result is exact and does not depend on ``seed``.
+    them, drawn without replacement from ``rng``; below that size the result is exact and does
+    not depend on ``rng``.
 
     Parameters
     ----------
@@ -144,8 +146,10 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) 
         The two samples (``y`` optional); 1-D input means d = 1.
     max_points : int, default 2000
         Subsample size for large samples (at least 2).
-    seed : int, Generator or None, default 0
-        Seed of the subsample.
+    rng : None, int, SeedSequence, BitGenerator or Generator, optional
+        Source of the subsample, anything ``numpy.random.default_rng`` accepts (SPEC 7; the
+        default ``None`` draws fresh entropy, so above ``max_points`` pass an int for a
+        reproducible bandwidth). ``seed=`` is its deprecated name (its default was 0).
 
     Returns
     -------
@@ -171,11 +175,11 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, seed=0) 
         X, Y = as_sample_pair(x, y)
         Z = np.concatenate([X, Y])
     max_points = check_int(max_points, "max_points", low=2)
+    gen = as_rng(rng)  # validated even when the sample is small enough not to need it
     if Z.shape[0] < 2:
         raise ValueError("the median heuristic needs at least 2 pooled points")
     if Z.shape[0] > max_points:
-        rng = as_seed_generator(seed)
-        Z = Z[np.sort(rng.choice(Z.shape[0], size=max_points, replace=False))]
+        Z = Z[np.sort(gen.choice(Z.shape[0], size=max_points, replace=False))]
     scale = power_of_two_scale(Z)  # squared distances of 1e200 overflow, of 1e-200 underflow
     med = float(np.median(_k._pairwise_sqdist_upper(np.ascontiguousarray(Z / scale))))
     if not med > 0.0:
@@ -231,7 +235,7 @@ def resolve_kernel(
     coef0=1.0,
     degree=3,
     median_max_points: int = MEDIAN_MAX_POINTS,
-    median_seed=0,
+    rng=None,
 ) -> KernelSpec:
     """Validate the kernel arguments of the public functions into a :class:`KernelSpec`."""
     if not isinstance(kernel, str):
@@ -257,7 +261,7 @@ def resolve_kernel(
         if bandwidth != "median":
             raise ValueError(f"bandwidth must be a positive number, a list of them or 'median', "
                              f"got {bandwidth!r}")
-        sigmas = np.array([median_bandwidth(X, Y, max_points=median_max_points, seed=median_seed)])
+        sigmas = np.array([median_bandwidth(X, Y, max_points=median_max_points, rng=rng)])
     elif _is_bandwidth_list(bandwidth):
         sigmas = as_float_array(bandwidth, "bandwidth", ndim=1)
         if np.any(sigmas <= 0):

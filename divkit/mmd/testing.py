@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from divkit._validation import as_seed_generator, check_int
+from divkit._validation import as_rng, check_bool, check_int, renamed_keywords
 from divkit.distributed import dask_dispatch, is_dask_array
 from divkit.mmd.estimators import check_estimator, check_representable, check_sizes, linear_terms
 from divkit.mmd.kernels import MEDIAN_MAX_POINTS, as_sample_pair, kernel_matrix, resolve_kernel_rescaled
@@ -130,6 +130,7 @@ def _permutation_test(spec, X, Y, estimator, n_permutations, rng, memory_budget,
     return observed, float(p_value), null, not full
 
 
+@renamed_keywords(seed="rng", median_seed="rng")
 def mmd_test(
     x,
     y,
@@ -139,7 +140,7 @@ def mmd_test(
     estimator: str = "unbiased",
     method: str | None = None,
     n_permutations: int = 1000,
-    seed=None,
+    rng=None,
     memory_budget: int = MEMORY_BUDGET,
     progress: bool = False,
     kernel_weights=None,
@@ -147,7 +148,6 @@ def mmd_test(
     coef0: float = 1.0,
     degree: int = 3,
     median_max_points: int = MEDIAN_MAX_POINTS,
-    median_seed=0,
 ) -> MMDTestResult:
     r"""Kernel two-sample test of ``H0: P = Q`` with the MMD^2 statistic.
 
@@ -170,14 +170,17 @@ def mmd_test(
     Parameters
     ----------
     x, y : array_like, shape (n, d) and (m, d)
-    kernel, bandwidth, kernel_weights, gamma, coef0, degree, median_max_points, median_seed
+    kernel, bandwidth, kernel_weights, gamma, coef0, degree, median_max_points
         As in :func:`~divkit.mmd2`; ``"median"`` is resolved once on the pooled sample.
     estimator : {"unbiased", "biased", "linear"}, default "unbiased"
     method : {"permutation", "linear"}, optional
     n_permutations : int, default 1000
         ``B`` (>= 1).
-    seed : int, Generator or None
-        Seed of the relabellings; equal seeds give identical results.
+    rng : None, int, SeedSequence, BitGenerator or Generator, optional
+        Source of all the test's randomness (the median heuristic's subsample, when there is
+        one, then the relabellings), anything ``numpy.random.default_rng`` accepts (SPEC 7;
+        ``None``, the default, draws fresh entropy; equal ints give identical results).
+        ``seed=`` and ``median_seed=`` are its deprecated names.
     memory_budget : int, default 512 MiB
         Bytes allowed for the pooled kernel matrix plus the permutation buffers.
     progress : bool, default False
@@ -200,7 +203,7 @@ def mmd_test(
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(100, 2))
     >>> y = rng.normal(size=(100, 2)) + 1.0
-    >>> res = mmd_test(x, y, bandwidth="median", n_permutations=199, seed=1)
+    >>> res = mmd_test(x, y, bandwidth="median", n_permutations=199, rng=1)
     >>> res.p_value  # no relabelling reached the observed statistic: 1 / (199 + 1)
     0.005
     >>> mmd_test(x, y, estimator="linear").p_value < 0.01
@@ -220,9 +223,11 @@ def mmd_test(
     if method == "permutation" and estimator == "linear":
         raise ValueError("estimator='linear' is tested with method='linear' (asymptotic z-test)")
     check_sizes(estimator, X.shape[0], Y.shape[0])
+    gen = as_rng(rng)
+    progress = check_bool(progress, "progress")
     spec, X, Y, scale, value_scale = resolve_kernel_rescaled(
         kernel, bandwidth, X, Y, kernel_weights=kernel_weights, gamma=gamma, coef0=coef0,
-        degree=degree, median_max_points=median_max_points, median_seed=median_seed)
+        degree=degree, median_max_points=median_max_points, rng=gen)
     # the bandwidth is reported in the units of x and y
     bandwidth_used = spec.bandwidth_used if scale == 1.0 else dataclasses.replace(
         spec, bandwidths=spec.bandwidths * scale).bandwidth_used
@@ -244,12 +249,9 @@ def mmd_test(
 
     n_permutations = check_int(n_permutations, "n_permutations", low=1)
     memory_budget = check_int(memory_budget, "memory_budget", low=1)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
-    rng = as_seed_generator(seed)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
         stat, p_value, null, matrix_free = _permutation_test(
-            spec, X, Y, estimator, n_permutations, rng, memory_budget, progress)
+            spec, X, Y, estimator, n_permutations, gen, memory_budget, progress)
     # a NaN statistic must never come with a p-value
     stat = check_representable(value_scale * stat)
     return MMDTestResult(stat, p_value, value_scale * null, bandwidth_used, kernel, estimator,

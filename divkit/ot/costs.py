@@ -11,6 +11,8 @@ from numba import njit, prange
 
 from divkit._numba import parallel_kernel
 
+from .._validation import renamed_keywords
+
 #: metric name -> integer code understood by the kernels
 METRIC_CODES = {"euclidean": 0, "sqeuclidean": 1, "cityblock": 2, "chebyshev": 3, "minkowski": 4}
 
@@ -60,7 +62,8 @@ def _metric_code(metric) -> int:
     return METRIC_CODES[metric]
 
 
-def cost_matrix(x, y=None, metric: str = "euclidean", p: float = 2.0) -> np.ndarray:
+@renamed_keywords(p="minkowski_p")
+def cost_matrix(x, y=None, metric: str = "euclidean", minkowski_p: float = 2.0) -> np.ndarray:
     """Pairwise ground costs ``C_ij = d(x_i, y_j)`` between two point clouds.
 
     Parameters
@@ -71,9 +74,11 @@ def cost_matrix(x, y=None, metric: str = "euclidean", p: float = 2.0) -> np.ndar
         Second point cloud (default: ``x``).
     metric : {"euclidean", "sqeuclidean", "cityblock", "chebyshev", "minkowski"}
         ``||x - y||_2``, ``||x - y||_2^2``, ``||x - y||_1``, ``||x - y||_inf`` or
-        ``||x - y||_p``.
-    p : float
-        Exponent of the Minkowski metric (``p >= 1``, so that it is a metric); ignored otherwise.
+        ``||x - y||_p`` with ``p = minkowski_p``.
+    minkowski_p : float, default 2
+        Exponent of the Minkowski metric (``>= 1``, so that it is a metric); ignored otherwise.
+        Called ``p`` before divkit 0.2 (accepted with a ``DeprecationWarning`` until 0.3):
+        ``p`` is the order of ``W_p`` everywhere else.
 
     Returns
     -------
@@ -101,9 +106,10 @@ def cost_matrix(x, y=None, metric: str = "euclidean", p: float = 2.0) -> np.ndar
     ys = xs if y is None else as_points(y, "y")
     if xs.shape[1] != ys.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {xs.shape[1]} and {ys.shape[1]}")
-    minkowski_p = 2.0
     if code == METRIC_CODES["minkowski"]:
-        minkowski_p = check_scalar(p, "p", low=1.0)
+        minkowski_p = check_scalar(minkowski_p, "minkowski_p", low=1.0)
+    else:
+        minkowski_p = 2.0
     scale = power_of_two_scale(xs, ys)
     if scale == 1.0:
         return _cost_matrix_kernel(xs, ys, code, minkowski_p)

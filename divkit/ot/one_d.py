@@ -20,10 +20,11 @@ import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered befor
 from .._validation import (
     as_float_array,
     as_points,
-    as_seed_generator,
+    as_rng,
     check_int,
     check_scalar,
     power_of_two_scale,
+    renamed_keywords,
 )
 from .problem import check_flag, probability_weights
 
@@ -166,7 +167,8 @@ def _sample_weights(w, n, name, normalize):
     return probability_weights(w, n, name, normalize=normalize)
 
 
-def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1, *,
+@renamed_keywords(u_weights="a", v_weights="b")
+def wasserstein_1d(u, v, a=None, b=None, p: float = 1, *,
                    normalize: bool = False) -> float:
     r"""Exact p-Wasserstein distance between two weighted samples on the real line.
 
@@ -174,18 +176,19 @@ def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1, *,
 
         W_p(\mu, \nu) = \Bigl(\int_0^1 |F^{-1}(t) - G^{-1}(t)|^p \, dt\Bigr)^{1/p}
 
-    with ``F^-1``, ``G^-1`` the quantile functions of ``mu = sum_i u_w[i] delta_{u[i]}`` and
-    ``nu = sum_j v_w[j] delta_{v[j]}`` (the monotone coupling is optimal on the line). Cost:
+    with ``F^-1``, ``G^-1`` the quantile functions of ``mu = sum_i a[i] delta_{u[i]}`` and
+    ``nu = sum_j b[j] delta_{v[j]}`` (the monotone coupling is optimal on the line). Cost:
     two sorts and one merge pass.
 
     Parameters
     ----------
     u, v : array_like, 1-D
         Sample locations (any lengths ``n``, ``m``; duplicates allowed).
-    u_weights, v_weights : array_like, optional
-        Probability weights (default uniform). Weight rule (as divkit's divergences): each must
-        sum to 1 within ``SUM_ATOL`` = 1e-6, unless ``normalize=True``, which divides each by
-        its total.
+    a, b : array_like, optional
+        Probability weights of ``u`` and ``v`` (default uniform; scipy's ``u_weights``,
+        ``v_weights``, still accepted with a ``DeprecationWarning`` until divkit 0.3). Weight
+        rule (as divkit's divergences): each must sum to 1 within ``SUM_ATOL`` = 1e-6, unless
+        ``normalize=True``, which divides each by its total.
     p : float, default 1
         Order, ``p >= 1``.
     normalize : bool, default False
@@ -214,12 +217,12 @@ def wasserstein_1d(u, v, u_weights=None, v_weights=None, p: float = 1, *,
     us = as_float_array(u, "u", ndim=1)
     vs = as_float_array(v, "v", ndim=1)
     p = _check_p(p)
-    uw = _sample_weights(u_weights, us.shape[0], "u_weights", normalize)
-    vw = _sample_weights(v_weights, vs.shape[0], "v_weights", normalize)
+    uw = _sample_weights(a, us.shape[0], "a", normalize)
+    vw = _sample_weights(b, vs.shape[0], "b", normalize)
     return wp_1d(us, vs, uw, vw, p)
 
 
-def _directions(projections, n_projections, seed, d: int) -> np.ndarray:
+def _directions(projections, n_projections, rng, d: int) -> np.ndarray:
     if projections is not None:
         theta = as_float_array(projections, "projections", ndim=(1, 2))
         if theta.ndim == 1:
@@ -231,26 +234,27 @@ def _directions(projections, n_projections, seed, d: int) -> np.ndarray:
             raise ValueError("projections contains a zero direction")
         return theta / norms[:, None]
     k = check_int(n_projections, "n_projections", low=1)
-    rng = as_seed_generator(seed)
-    theta = rng.standard_normal((k, d))
+    gen = as_rng(rng)
+    theta = gen.standard_normal((k, d))
     norms = np.sqrt((theta * theta).sum(axis=1))
     while np.any(norms == 0):  # probability zero, but never divide by it
         bad = norms == 0
-        theta[bad] = rng.standard_normal((int(bad.sum()), d))
+        theta[bad] = gen.standard_normal((int(bad.sum()), d))
         norms = np.sqrt((theta * theta).sum(axis=1))
     return theta / norms[:, None]
 
 
+@renamed_keywords(seed="rng")
 def sliced_wasserstein(
     x,
     y,
     a=None,
     b=None,
     *,
-    p: float = 2,
+    p: float = 1,
     n_projections: int = 128,
     projections=None,
-    seed=None,
+    rng=None,
     normalize: bool = False,
 ) -> float:
     r"""Monte-Carlo sliced p-Wasserstein distance.
@@ -273,14 +277,17 @@ def sliced_wasserstein(
     a, b : array_like, optional
         Probability weights (default uniform); each must sum to 1 within ``SUM_ATOL`` = 1e-6
         unless ``normalize=True`` (the weight rule of :func:`wasserstein_1d`).
-    p : float, default 2
-        Order, ``p >= 1``.
+    p : float, default 1
+        Order, ``p >= 1`` (the default of :func:`wasserstein` and :func:`wasserstein_1d`;
+        before divkit 0.2 it was 2 here: pass ``p=2`` for ``SW_2``).
     n_projections : int, default 128
         Number ``K`` of random directions (ignored when ``projections`` is given).
     projections : array_like of shape (K, d), optional
         Directions to use; each row is normalised to unit length.
-    seed : int or numpy.random.Generator, optional
-        Seed for the random directions.
+    rng : None, int, SeedSequence, BitGenerator or Generator, optional
+        Source of the random directions, anything ``numpy.random.default_rng`` accepts (SPEC 7;
+        ``None``, the default, draws fresh entropy: pass an int for reproducible values).
+        ``seed=`` is its deprecated name.
     normalize : bool, default False
         Normalise the weights instead of refusing totals other than 1.
 
@@ -300,7 +307,7 @@ def sliced_wasserstein(
     >>> x = np.array([[0.0, 0.0], [1.0, 0.0]])
     >>> round(sliced_wasserstein(x, x + [3.0, 0.0], projections=[[1.0, 0.0]]), 6)
     3.0
-    >>> sw = sliced_wasserstein(x, x + [3.0, 0.0], n_projections=64, seed=0)
+    >>> sw = sliced_wasserstein(x, x + [3.0, 0.0], n_projections=64, rng=0)
     >>> 0 < sw < 3.0
     True
     """
@@ -311,7 +318,7 @@ def sliced_wasserstein(
     p = _check_p(p)
     aw = _sample_weights(a, xs.shape[0], "a", normalize)
     bw = _sample_weights(b, ys.shape[0], "b", normalize)
-    theta = _directions(projections, n_projections, seed, xs.shape[1])
+    theta = _directions(projections, n_projections, rng, xs.shape[1])
     scale = power_of_two_scale(xs, ys)  # exact; keeps |u - v|^p representable
     if scale != 1.0:
         xs, ys = xs / scale, ys / scale

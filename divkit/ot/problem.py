@@ -30,6 +30,7 @@ import divkit._numba  # noqa: F401  (source-keyed kernel cache: registered befor
 
 from .._validation import (
     MASS_RTOL,
+    as_array,
     as_float_array,
     as_weights,
     check_bool,
@@ -385,7 +386,7 @@ def make_problem(a, b, C, *, normalize: bool = False) -> OTProblem:
     input, negative or zero total mass, unequal totals (unless ``normalize``), and cost ranges
     that overflow float64.
     """
-    C = np.asarray(C)
+    C = as_array(C, "C")
     if C.ndim != 2:
         raise ValueError(f"C must be 2-D, got shape {C.shape}")
     C = as_float_array(C, "C", ndim=2, check_finite=False)  # finiteness: the fused pass below

@@ -204,9 +204,9 @@ def _one_pair(problem: PairwiseProblem, i: int, j: int) -> float:
     if metric == "sliced_wasserstein":
         return divkit.sliced_wasserstein(x, y, a, b, **opts)
     if metric == "mmd2":
-        return divkit.mmd2(x, y, x_weights=a, y_weights=b, **opts)
+        return divkit.mmd2(x, y, a=a, b=b, **opts)
     if metric == "energy_distance":
-        return divkit.energy_distance(x, y, x_weights=a, y_weights=b)
+        return divkit.energy_distance(x, y, a=a, b=b)
     raise AssertionError(metric)  # pragma: no cover - metric_kind() validated the name
 
 

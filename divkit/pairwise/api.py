@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
 from dataclasses import dataclass
 from typing import cast
 
@@ -14,8 +12,12 @@ from divkit._validation import (
     as_float_array,
     as_points,
     as_weights,
+    check_bool,
     check_int,
+    check_scalar,
     power_of_two_scale,
+    rename_keywords,
+    renamed_keywords,
 )
 from divkit.pairwise._checkpoint import Checkpoint, fingerprint
 from divkit.pairwise._metrics import (
@@ -207,7 +209,9 @@ def _as_cloud_weights(weights, clouds, name: str, default_uniform: bool):
     return out
 
 
-def _check_options(metric: str, options: dict) -> None:
+def _check_options(metric: str, options: dict) -> dict:
+    """``options`` with the metric's deprecated keyword names renamed (and a warning); unknown
+    options raise."""
     import divkit
 
     if metric == "wasserstein":
@@ -217,14 +221,17 @@ def _check_options(metric: str, options: dict) -> None:
     else:
         target = {"sliced_wasserstein": divkit.sliced_wasserstein, "mmd2": divkit.mmd2,
                   "energy_distance": divkit.energy_distance}.get(metric) or getattr(divkit, metric)
+        options = rename_keywords(f"pairwise(metric={metric!r})", options,
+                                  getattr(target, "renamed_keywords", {}), stacklevel=5)
         params = inspect.signature(target).parameters
-        taken = {"x", "y", "a", "b", "p", "q", "x_weights", "y_weights", "axis", "keepdims"}
+        taken = {"x", "y", "a", "b", "p", "q", "axis", "keepdims"}
         allowed = {n for n in params if n not in taken}
     if allowed is not None:
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise TypeError(f"metric {metric!r} got unexpected option(s) {unknown}; it accepts "
                             f"{sorted(allowed)}")
+    return options
 
 
 def _pairs(N: int, M: int, same: bool, symmetric: bool) -> np.ndarray:
@@ -252,13 +259,14 @@ def _entry_sizes(problem: PairwiseProblem, pairs: np.ndarray, histograms: bool) 
 # ---------------------------------------------------------------------------------------------
 
 
+@renamed_keywords(weights="a", y_weights="b")
 def pairwise(
     X,
     Y=None,
     *,
     metric: str = "wasserstein",
-    weights=None,
-    y_weights=None,
+    a=None,
+    b=None,
     cost=None,
     support=None,
     p: float | None = None,
@@ -277,7 +285,7 @@ def pairwise(
     r"""Matrix of a distance or divergence between every pair of distributions.
 
     ``D[i, j] = metric(X_i, Y_j)`` for ``X`` and ``Y`` lists of point clouds (each
-    ``(n_i, d)``, optional ``weights``) or 2-D arrays of histograms on one shared support
+    ``(n_i, d)``, optional weights ``a``, ``b``) or 2-D arrays of histograms on one shared support
     (one histogram per row). With ``Y=None`` the matrix compares ``X`` with itself: for a
     symmetric metric each unordered pair is computed once and mirrored, and the diagonal is 0
     by definition (``D(P, P) = 0``, also for the unbiased MMD^2 estimator, whose value on two
@@ -294,9 +302,11 @@ def pairwise(
       or the bins' coordinates as ``support`` (K x d); ``W_p = (min <G, cost^p>)^(1/p)``.
       Histograms and weights are normalised to probabilities, as :func:`divkit.wasserstein`
       does.
-    * ``"sliced_wasserstein"`` (default ``p = 2``, ``seed = 0`` so that every entry uses the
-      same directions), ``"mmd2"`` (any kernel / estimator option of :func:`divkit.mmd2`),
-      ``"energy_distance"``: point clouds.
+    * ``"sliced_wasserstein"`` (default ``p = 1``, ``rng = 0`` so that every entry uses the
+      same directions), ``"mmd2"`` (any kernel / estimator option of :func:`divkit.mmd2`;
+      ``rng = 0`` unless given, so that a median-heuristic bandwidth is the same on every
+      backend), ``"energy_distance"``: point clouds. Pass ``rng`` as an int: a Generator
+      would be consumed in block order, which differs between backends.
     * histogram divergences ``"kl"``, ``"js"``, ``"js_distance"``, ``"tv"``, ``"hellinger"``,
       ``"squared_hellinger"``, ``"pearson_chi2"``, ``"neyman_chi2"``, ``"jeffreys"``, and
       ``"f_divergence:NAME"`` for any name of :data:`divkit.F_DIVERGENCES`; their options
@@ -307,13 +317,14 @@ def pairwise(
     ----------
     X, Y : list of array_like (n_i, d), 3-D array, or 2-D array of histograms
     metric : str, default "wasserstein"
-    weights, y_weights : list of array_like or None, optional
+    a, b : list of array_like or None, optional
         Masses of the points of each cloud of ``X`` / ``Y`` (non-negative, normalised;
         zero-weight points are allowed). For ``"mmd2"`` only with ``estimator="biased"``.
+        ``weights=``, ``y_weights=`` are their deprecated names.
     cost, support : array_like, optional
         Ground distance between bins, or the bins' coordinates (histograms with W_p only).
     p : float, optional
-        Order of W_p / sliced W_p.
+        Order of W_p / sliced W_p (default 1, as :func:`divkit.wasserstein`).
     ground_metric, minkowski_p : str, float
         Ground metric of W_p between points (see :func:`divkit.cost_matrix`).
     backend : {"local", "dask"}, default "local"
@@ -342,7 +353,7 @@ def pairwise(
         Return the :class:`WorkEstimate` without computing anything.
     **options
         Passed to the metric (e.g. ``kernel``, ``bandwidth``, ``estimator`` of ``mmd2``;
-        ``max_iter``, ``rtol`` of exact W; ``n_projections``, ``seed`` of sliced W).
+        ``max_iter``, ``rtol`` of exact W; ``n_projections``, ``rng`` of sliced W).
 
     Returns
     -------
@@ -379,9 +390,8 @@ def pairwise(
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if errors not in ERROR_POLICIES:
         raise ValueError(f"errors must be one of {ERROR_POLICIES}, got {errors!r}")
-    for flag, value in (("progress", progress), ("estimate_only", estimate_only)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{flag} must be True or False, got {value!r}")
+    progress = check_bool(progress, "progress")
+    estimate_only = check_bool(estimate_only, "estimate_only")
     if client is not None or backend == "dask":
         from divkit.distributed.client import resolve_client
 
@@ -403,33 +413,30 @@ def pairwise(
                          "histogram per row)")
     if (cost is not None or support is not None) and not (histograms and metric == "wasserstein"):
         raise ValueError("cost= and support= are for histograms with metric='wasserstein'")
-    _check_options(metric, options)
+    options = _check_options(metric, options)
 
     scale = 1.0
     ground = None
     if histograms:
         left = _as_histograms(X, "X")
         right = left if same else _as_histograms(Y, "Y", left.shape[1])
-        if weights is not None or y_weights is not None:
-            raise ValueError("weights= are for point clouds; histograms are their own weights")
+        if a is not None or b is not None:
+            raise ValueError("weights a= and b= are for point clouds; histograms are their own weights")
         lw = rw = None
     else:
         left = _as_clouds(X, "X")
         right = left if same else _as_clouds(Y, "Y", ("X[0]", left[0].shape[1]))
         needs_uniform = metric == "wasserstein"
-        lw = _as_cloud_weights(weights, left, "weights", needs_uniform)
+        lw = _as_cloud_weights(a, left, "a", needs_uniform)
         if same:
-            if y_weights is not None:
-                raise ValueError("y_weights= needs Y")
+            if b is not None:
+                raise ValueError("b= (the weights of Y's clouds) needs Y")
             rw = lw
         else:
-            rw = _as_cloud_weights(y_weights, right, "y_weights", needs_uniform)
+            rw = _as_cloud_weights(b, right, "b", needs_uniform)
 
     if metric in ("wasserstein", "sliced_wasserstein"):
-        p = (1.0 if metric == "wasserstein" else 2.0) if p is None else p
-        if not isinstance(p, numbers.Real) or not p >= 1 or not math.isfinite(p):
-            raise ValueError(f"p must be a finite number >= 1, got {p!r}")
-        p = float(p)
+        p = 1.0 if p is None else check_scalar(p, "p", low=1.0)
     elif p is not None:
         raise ValueError(f"p= is for the Wasserstein metrics, not {metric!r}")
 
@@ -469,7 +476,9 @@ def pairwise(
         options = {"p": p, "ground_metric": ground_metric, "minkowski_p": minkowski_p,
                    **options}
     elif metric == "sliced_wasserstein":
-        options = {"p": p, "seed": 0, **options}
+        options = {"p": p, "rng": 0, **options}
+    elif metric == "mmd2":
+        options = {"rng": 0, **options}
 
     N = len(left)
     M = N if same else len(right)

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from divkit._validation import check_bool, renamed_keywords
+
 from ._checks import (
     as_float_tensor,
     as_point_tensor,
@@ -40,11 +42,13 @@ from ._checks import (
 )
 from ._training import (
     DEFAULT_HIDDEN,
+    critic_output,
     critic_values,
     default_critic,
-    make_generator,
+    init_seed,
     prepare_samples,
     sample_rows,
+    torch_generator,
 )
 
 CONSTRAINTS = ("gp", "gp_one_sided", "clip")
@@ -97,7 +101,7 @@ class CriticResult:
 def _gradient_norms(critic, points, create_graph):
     """``||grad critic(points)_i||_2`` per row (all non-batch dimensions flattened)."""
     points = points.detach().requires_grad_(True)
-    out = critic(points)
+    out = critic_output(critic, points)
     (grad,) = torch.autograd.grad(out.sum(), points, create_graph=create_graph)
     sq = (grad * grad).reshape(grad.shape[0], -1).sum(-1)
     # sqrt'(0) is infinite: keep the penalty's gradient finite where the critic is flat
@@ -111,13 +115,15 @@ def _penalty_from_norms(norms, one_sided):
     return (excess * excess).mean()
 
 
-def _interpolates(real, fake, generator):
+def _interpolates(real, fake, rng):
+    generator = None if rng is None else torch_generator(rng, real.device)
     shape = (real.shape[0],) + (1,) * (real.ndim - 1)
     alpha = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
     return alpha * real + (1.0 - alpha) * fake
 
 
-def gradient_penalty(critic, real, fake, *, weight=10.0, one_sided=False, generator=None, create_graph=True):
+@renamed_keywords(generator="rng")
+def gradient_penalty(critic, real, fake, *, weight=10.0, one_sided=False, rng=None, create_graph=True):
     r"""WGAN-GP gradient penalty ``weight * E (||grad f(x_hat)|| - 1)^2`` at random interpolates.
 
     ``x_hat = alpha real + (1 - alpha) fake`` with one ``alpha ~ U[0, 1]`` per row (Gulrajani et
@@ -136,8 +142,12 @@ def gradient_penalty(critic, real, fake, *, weight=10.0, one_sided=False, genera
     weight : float
         lambda (>= 0).
     one_sided : bool
-    generator : torch.Generator, optional
-        Source of the interpolation weights (on the tensors' device); the global RNG otherwise.
+    rng : None, int, SeedSequence, BitGenerator, numpy Generator or torch.Generator, optional
+        Source of the interpolation weights: a ``torch.Generator`` on the tensors' device is
+        used as it is; anything ``numpy.random.default_rng`` accepts seeds a private one
+        (SPEC 7). ``None`` (the default) uses torch's global generator, as torch's own
+        functions do, so that ``torch.manual_seed`` governs a training loop. ``generator=`` is
+        its deprecated name.
     create_graph : bool
         Keep the graph of the gradient so the penalty can be back-propagated (True for training).
 
@@ -165,17 +175,22 @@ def gradient_penalty(critic, real, fake, *, weight=10.0, one_sided=False, genera
         raise ValueError(f"real and fake need a non-empty batch dimension, got shape {tuple(real.shape)}")
     check_same_device(real=real, fake=fake)
     weight = check_real(weight, "weight", low=0.0)
-    points = _interpolates(real.detach(), fake.detach().to(real.dtype), generator)
-    return weight * _penalty_from_norms(_gradient_norms(critic, points, create_graph), bool(one_sided))
+    one_sided = check_bool(one_sided, "one_sided")
+    create_graph = check_bool(create_graph, "create_graph")
+    points = _interpolates(real.detach(), fake.detach().to(real.dtype), rng)
+    return weight * _penalty_from_norms(_gradient_norms(critic, points, create_graph), one_sided)
 
 
-def wgan_critic_loss(critic, real, fake, *, penalty="gp", weight=10.0, generator=None):
+@renamed_keywords(generator="rng")
+def wgan_critic_loss(critic, real, fake, *, penalty="gp", weight=10.0, rng=None):
     r"""The WGAN critic loss to minimise: ``E f(fake) - E f(real) [+ gradient penalty]``.
 
     Minimising it maximises the Kantorovich–Rubinstein objective ``E_P f - E_Q f`` whose
     supremum over 1-Lipschitz f is ``W1(P, Q)`` (Arjovsky et al. 2017). ``penalty`` is ``"gp"``
     (two-sided, Gulrajani et al. 2017), ``"gp_one_sided"`` or ``None`` (for weight clipping,
     which the caller applies after the step). The generator's loss is ``-E f(fake)``.
+    ``weight`` and ``rng`` are those of :func:`gradient_penalty` (``generator=`` is the
+    deprecated name of ``rng``).
 
     Returns
     -------
@@ -194,11 +209,11 @@ def wgan_critic_loss(critic, real, fake, *, penalty="gp", weight=10.0, generator
     """
     if penalty not in (None, "gp", "gp_one_sided"):
         raise ValueError(f"unknown penalty {penalty!r}; choose 'gp', 'gp_one_sided' or None")
-    gap = critic(real).mean() - critic(fake.detach()).mean()
+    gap = critic_output(critic, real).mean() - critic_output(critic, fake.detach()).mean()
     loss = -gap
     if penalty is not None:
         loss = loss + gradient_penalty(
-            critic, real, fake, weight=weight, one_sided=penalty == "gp_one_sided", generator=generator
+            critic, real, fake, weight=weight, one_sided=penalty == "gp_one_sided", rng=rng
         )
     return loss, gap.detach()
 
@@ -271,6 +286,7 @@ def _optimizer_for(critic, params, recipe, lr, optimizer):
     return opt
 
 
+@renamed_keywords(seed="rng")
 def critic_wasserstein(
     x,
     y,
@@ -286,7 +302,7 @@ def critic_wasserstein(
     c_transform=False,
     evaluate=True,
     hidden=DEFAULT_HIDDEN,
-    seed=0,
+    rng=None,
     check_inputs=True,
 ):
     r"""Estimate ``W1(P, Q)`` from samples by training a critic (WGAN dual).
@@ -307,7 +323,7 @@ def critic_wasserstein(
         Samples from Q (same device and dimension as ``x``).
     critic : nn.Module, optional
         Maps ``(B, d)`` to ``(B, 1)`` or ``(B,)``; trained in place. Default: a ReLU MLP with
-        widths ``hidden`` initialised from ``seed``, on the samples' device and dtype.
+        widths ``hidden`` initialised from ``rng``, on the samples' device and dtype.
     constraint : {"gp", "gp_one_sided", "clip"}
     n_steps : int
         Critic updates.
@@ -329,10 +345,13 @@ def critic_wasserstein(
         Evaluate the final critic on all samples (``estimate``) and probe its gradient norm. With
         False only the training steps run: ``estimate`` is then the last mini-batch value and
         ``gradient_norm`` is None.
-    seed : int or torch.Generator
-        Seeds the default critic's initialisation, batches and interpolation weights (a private
-        generator: the global RNG state is untouched). A ``torch.Generator`` (on the samples'
-        device) is used as it is, so successive calls continue one stream.
+    rng : None, int, SeedSequence, BitGenerator, numpy Generator or torch.Generator, optional
+        Source of the default critic's initialisation, the batches and the interpolation
+        weights: anything ``numpy.random.default_rng`` accepts (SPEC 7; ``None``, the default,
+        draws fresh entropy; an int gives reproducible results) seeds a private generator, so
+        the global RNG state is untouched. A ``torch.Generator`` (on the samples' device) is
+        used as it is, so successive calls continue one stream. ``seed=`` is its deprecated
+        name (its default was 0).
 
     Returns
     -------
@@ -358,16 +377,11 @@ def critic_wasserstein(
     lr = recipe["lr"] if lr is None else check_real(lr, "lr", low=0.0, low_open=True)
     penalty = check_real(penalty, "penalty", low=0.0)
     clip_value = check_real(clip_value, "clip_value", low=0.0, low_open=True)
-    if isinstance(seed, torch.Generator):
-        if seed.device.type != x.device.type:
-            raise ValueError(f"seed is a generator on {seed.device} but x and y are on {x.device}")
-        gen = seed
-        init_seed = 0
-    else:
-        init_seed = check_positive_int(seed, "seed", low=0)
-        gen = make_generator(init_seed, x.device)
+    c_transform = check_bool(c_transform, "c_transform")
+    evaluate = check_bool(evaluate, "evaluate")
+    gen = torch_generator(rng, x.device)
     if critic is None:
-        critic = default_critic(x.shape[1], hidden=hidden, dtype=x.dtype, device=x.device, seed=init_seed)
+        critic = default_critic(x.shape[1], hidden=hidden, dtype=x.dtype, device=x.device, rng=init_seed(rng, gen))
     params = [p for p in critic.parameters() if p.requires_grad]
     opt = _optimizer_for(critic, params, recipe, lr, optimizer)
 
@@ -378,7 +392,7 @@ def critic_wasserstein(
     for step in range(n_steps):
         xb = sample_rows(x, batch, gen)
         yb = sample_rows(y, batch, gen)
-        loss, gap = wgan_critic_loss(critic, xb, yb, penalty=loss_penalty, weight=penalty, generator=gen)
+        loss, gap = wgan_critic_loss(critic, xb, yb, penalty=loss_penalty, weight=penalty, rng=gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

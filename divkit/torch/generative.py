@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from divkit._validation import renamed_keywords
 from divkit.gaussian import NULL_RTOL_PER_DIM, PSD_RTOL, W2_PD_RTOL
 
 from ._checks import (
@@ -24,6 +25,7 @@ from ._checks import (
     check_real,
     check_same_device,
 )
+from ._training import torch_generator
 
 #: Defaults of :func:`kid` (as ``divkit.kid`` and torchmetrics).
 KID_N_SUBSETS = 100
@@ -183,6 +185,7 @@ def _polynomial_mmd2(x, y, degree, gamma, coef0):
     return sxx / (n * (n - 1)) + syy / (m * (m - 1)) - 2.0 * kxy.sum() / (n * m)
 
 
+@renamed_keywords(seed="rng")
 def kid(
     x,
     y,
@@ -192,7 +195,7 @@ def kid(
     degree=3,
     gamma=None,
     coef0=1.0,
-    seed=None,
+    rng=None,
     dtype=torch.float64,
 ) -> KIDResult:
     r"""Kernel Inception Distance on tensors: mean over subsets of the unbiased MMD^2 with
@@ -200,8 +203,10 @@ def kid(
 
     Same definition as :func:`divkit.kid` and torchmetrics' ``KernelInceptionDistance``
     (Bińkowski et al. 2018): each subset draws ``subset_size`` rows of each sample without
-    replacement; ``std`` has ``ddof = 0``. Subsets are drawn with a private CPU generator seeded
-    by ``seed`` (the global RNG is untouched); the kernels run on the features' device.
+    replacement; ``std`` has ``ddof = 0``. Subsets are drawn with a private CPU generator from
+    ``rng``: anything ``numpy.random.default_rng`` accepts (SPEC 7; ``None``, the default, draws
+    fresh entropy) or a CPU ``torch.Generator`` (the global RNG is untouched); the kernels run on
+    the features' device. ``seed=`` is the deprecated name of ``rng``.
 
     Returns
     -------
@@ -212,7 +217,7 @@ def kid(
     >>> import torch
     >>> g = torch.Generator().manual_seed(0)
     >>> x = torch.randn(200, 4, generator=g)
-    >>> res = kid(x, x + 0.5, n_subsets=5, subset_size=100, seed=0)
+    >>> res = kid(x, x + 0.5, n_subsets=5, subset_size=100, rng=0)
     >>> bool(res.mean > 0), tuple(res.values.shape)
     (True, (5,))
     """
@@ -226,11 +231,7 @@ def kid(
     degree = check_positive_int(degree, "degree")
     gamma = 1.0 / x.shape[1] if gamma is None else check_real(gamma, "gamma", low=0.0, low_open=True)
     coef0 = check_real(coef0, "coef0", low=0.0)
-    gen = torch.Generator()
-    if seed is None:
-        gen.seed()
-    else:
-        gen.manual_seed(check_positive_int(seed, "seed", low=0))
+    gen = torch_generator(rng, "cpu")
     idx_x = torch.stack([torch.randperm(x.shape[0], generator=gen)[:subset_size] for _ in range(n_subsets)])
     idx_y = torch.stack([torch.randperm(y.shape[0], generator=gen)[:subset_size] for _ in range(n_subsets)])
     idx_x, idx_y = idx_x.to(x.device), idx_y.to(x.device)

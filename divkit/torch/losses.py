@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch.utils.checkpoint import checkpoint
 
+from divkit._validation import check_bool, renamed_keywords
+
 from ._checks import (
     as_float_tensor,
     as_point_tensor,
@@ -168,6 +170,7 @@ def _as_bandwidths(kind, bandwidth):
     return out
 
 
+@renamed_keywords(median_seed="rng")
 def mmd2(
     x,
     y,
@@ -180,7 +183,7 @@ def mmd2(
     degree=POLYNOMIAL_DEGREE,
     expansion=None,
     median_max_points=2000,
-    median_seed=0,
+    rng=None,
     block_elements=None,
     check_inputs=True,
 ):
@@ -210,8 +213,8 @@ def mmd2(
         sigma; a list means the SUM of the kernels. ``"median"``: Gretton's heuristic
         ``sigma^2 = median ||z - z'||^2 / 2`` over the pooled sample, computed by
         ``divkit.median_bandwidth`` on a detached host copy (one synchronisation; at most
-        ``median_max_points`` pooled points, subsampled with ``median_seed``), so it equals the
-        numpy side. Ignored by ``polynomial``, ``linear`` and ``energy``.
+        ``median_max_points`` pooled points, subsampled with ``rng``), so it equals the
+        numpy side given the same ``rng``. Ignored by ``polynomial``, ``linear`` and ``energy``.
     estimator : {"unbiased", "biased", "linear"}
     gamma, coef0, degree : polynomial kernel ``(gamma <x, y> + coef0)^degree``
         Defaults ``1/d``, 1, 3 (as ``divkit.mmd2``).
@@ -225,6 +228,10 @@ def mmd2(
     block_elements : int, optional
         Working-memory bound: kernel entries (times d) per block. Blocks are checkpointed under
         autograd. Default ``2**22``.
+    rng : None, int, SeedSequence, BitGenerator or Generator, optional
+        Source of the median heuristic's subsample (above ``median_max_points`` pooled points),
+        as in ``divkit.mmd2`` (SPEC 7; ``None`` draws fresh entropy). ``median_seed=`` is its
+        deprecated name (its default was 0).
     check_inputs : bool
         Check for NaN/inf (one host synchronisation). Pass False inside training loops.
 
@@ -259,7 +266,7 @@ def mmd2(
     block = DEFAULT_BLOCK_ELEMENTS if block_elements is None else check_positive_int(block_elements, "block_elements")
     dtype = common_dtype(x, y)
     x, y = x.to(dtype), y.to(dtype)
-    if check_inputs:
+    if check_bool(check_inputs, "check_inputs"):
         check_finite(x, "x")
         check_finite(y, "y")
     if isinstance(bandwidth, str) and kernel in BANDWIDTH_KERNELS:
@@ -269,7 +276,7 @@ def mmd2(
 
         bandwidth = median_bandwidth(
             x.detach().cpu().double().numpy(), y.detach().cpu().double().numpy(),
-            max_points=median_max_points, seed=median_seed,
+            max_points=median_max_points, rng=rng,
         )
     bandwidths = _as_bandwidths(kernel, bandwidth)
     for b in bandwidths:
@@ -404,7 +411,7 @@ def exact_ot_cost(C, a=None, b=None, *, check_inputs=True):
     a = _as_marginal(a, n, "a", C)
     b = _as_marginal(b, m, "b", C)
     check_same_device(C=C, a=a, b=b)
-    if check_inputs:
+    if check_bool(check_inputs, "check_inputs"):
         check_finite(C, "C")
         check_finite(a, "a")
         check_finite(b, "b")
@@ -500,7 +507,7 @@ def wasserstein(x, y, a=None, b=None, *, p=1, check_inputs=True):
     p = check_real(p, "p", low=1.0)
     dtype = common_dtype(x, y)
     x, y = x.to(dtype), y.to(dtype)
-    if check_inputs:
+    if check_bool(check_inputs, "check_inputs"):
         check_finite(x, "x")
         check_finite(y, "y")
     C = _pairwise_distance_power(x, y, p)

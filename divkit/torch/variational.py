@@ -18,15 +18,19 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from divkit._validation import renamed_keywords
+
 from ._checks import check_positive_int, check_real
 from ._conjugates import TorchFDivergence, get_f_divergence
 from ._training import (
     DEFAULT_HIDDEN,
+    critic_output,
     critic_values,
     default_critic,
-    make_generator,
+    init_seed,
     prepare_samples,
     sample_rows,
+    torch_generator,
 )
 
 
@@ -63,6 +67,7 @@ class VariationalResult:
     n_steps: int
 
 
+@renamed_keywords(seed="rng")
 def variational_f_divergence(
     x,
     y,
@@ -75,7 +80,7 @@ def variational_f_divergence(
     lr=1e-3,
     hidden=DEFAULT_HIDDEN,
     holdout=0.0,
-    seed=0,
+    rng=None,
     check_inputs=True,
 ):
     r"""Lower bound on ``D_f(P || Q)`` from samples by training an f-GAN critic.
@@ -96,7 +101,8 @@ def variational_f_divergence(
     f_params : dict, optional
         Parameters of the entry (``{"pi": 0.3}``, ``{"alpha": 2.0}``).
     critic : nn.Module, optional
-        ``V``; default a ReLU MLP (widths ``hidden``) seeded by ``seed``.
+        ``V``, mapping ``(B, d)`` to ``(B,)`` or ``(B, 1)``; default a ReLU MLP (widths
+        ``hidden``) initialised from ``rng``.
     n_steps, batch_size, lr : int, int, float
     holdout : float in [0, 1)
         Fraction of each sample (chosen by a seeded permutation) kept out of training and used
@@ -104,8 +110,11 @@ def variational_f_divergence(
         for smooth, low-dimensional problems with thousands of samples, but a flexible critic can
         overfit and push the in-sample value above D_f (measured in
         ``benchmarks/lp_vs_dual.py``: 2.2 against KL = 0.86 in d = 2 with 1024 samples).
-    seed : int
-        Seeds the default critic, the split and the batches (private generator).
+    rng : None, int, SeedSequence, BitGenerator, numpy Generator or torch.Generator, optional
+        Source of the default critic's initialisation, the split and the batches: anything
+        ``numpy.random.default_rng`` accepts (SPEC 7; ``None``, the default, draws fresh
+        entropy) seeds a private generator; a ``torch.Generator`` on the samples' device is
+        used as it is. ``seed=`` is its deprecated name (its default was 0).
 
     Returns
     -------
@@ -127,17 +136,17 @@ def variational_f_divergence(
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_real(lr, "lr", low=0.0, low_open=True)
     holdout = check_real(holdout, "holdout", low=0.0, high=1.0, high_open=True)
+    gen = torch_generator(rng, x.device)
     if critic is None:
-        critic = default_critic(x.shape[1], hidden=hidden, dtype=x.dtype, device=x.device, seed=seed)
+        critic = default_critic(x.shape[1], hidden=hidden, dtype=x.dtype, device=x.device, rng=init_seed(rng, gen))
     params = [p for p in critic.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
-    gen = make_generator(seed, x.device)
     x_train, x_test = _split(x, holdout, gen)
     y_train, y_test = _split(y, holdout, gen)
 
     def terms(xb, yb):
-        t_x = divergence.activation(critic(xb).reshape(-1))
-        conj_y = divergence.conjugate(divergence.activation(critic(yb).reshape(-1)))
+        t_x = divergence.activation(critic_output(critic, xb))
+        conj_y = divergence.conjugate(divergence.activation(critic_output(critic, yb)))
         return t_x, conj_y
 
     trace = torch.zeros(n_steps, dtype=x.dtype, device=x.device)

@@ -43,6 +43,7 @@ from ..._validation import (
     as_float_array,
     as_points,
     as_weights,
+    check_bool,
     check_int,
     check_same_mass,
     check_scalar,
@@ -495,6 +496,7 @@ def multiscale_wasserstein(x, y, a=None, b=None, *, p: float = 2.0, metric: str 
         raise ValueError(f"x and y must have the same dimension, got {xs.shape[1]} and {ys.shape[1]}")
     if metric != "euclidean":
         raise ValueError(f"metric must be 'euclidean' (use p=2 for the squared cost), got {metric!r}")
+    return_result = check_bool(return_result, "return_result")
     p, rtol = _check_options(p, top_size, level_step, arcs_per_row, rtol)
     aw = as_weights(a, xs.shape[0], "a")
     bw = as_weights(b, ys.shape[0], "b")

@@ -316,7 +316,7 @@ def network_simplex_points(
     a=None,
     b=None,
     *,
-    metric: str = "sqeuclidean",
+    metric: str = "euclidean",
     power: float = 1.0,
     minkowski_p: float = 2.0,
     max_iter: int | None = None,
@@ -337,9 +337,11 @@ def network_simplex_points(
         Support points (1-D input is points on the line).
     a, b : array_like or None
         Masses (uniform when ``None``), equal totals (or ``normalize=True``).
-    metric : {"sqeuclidean", "euclidean", "cityblock", "chebyshev", "minkowski"}
-    power : float
-        Exponent applied to the metric (``metric="euclidean", power=p`` gives :math:`W_p^p`).
+    metric : {"euclidean", "sqeuclidean", "cityblock", "chebyshev", "minkowski"}, default "euclidean"
+        Ground metric ``d``, the default of every divkit function (it was ``"sqeuclidean"``
+        here before divkit 0.2; ``metric="sqeuclidean"`` or ``power=2`` gives that cost).
+    power : float, default 1
+        Exponent applied to the metric (``power=p`` gives the cost of :math:`W_p^p`).
     minkowski_p : float
         The ``p`` of the Minkowski metric.
     max_iter, block_size, rtol, normalize
@@ -353,7 +355,7 @@ def network_simplex_points(
     Examples
     --------
     >>> from divkit.ot.solvers.network_simplex import network_simplex_points
-    >>> res = network_simplex_points([[0.0], [1.0]], [[0.5], [3.0]], metric="euclidean")
+    >>> res = network_simplex_points([[0.0], [1.0]], [[0.5], [3.0]])
     >>> round(res.cost, 12)
     1.25
     """
