@@ -210,12 +210,16 @@ _CHILD = textwrap.dedent("""
 
 def test_killed_run_resumes_and_recomputes_only_missing_blocks(tmp_path):
     ckpt = tmp_path / "ckpt"
+    # compile (and cache on disk) the kernels the child needs first, so that its blocks do not
+    # wait for a cold compile on a loaded machine
+    warm = np.random.default_rng(4)
+    divkit.pairwise([warm.normal(size=(100, 2)) for _ in range(3)], block_size=2)
     env = dict(os.environ)
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(ckpt)], stdout=subprocess.PIPE,
                             text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "ready"
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if ckpt.exists() and len(list(ckpt.glob("block_*.npz"))) >= 3:
                 break

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.checkpoint import checkpoint
 
-from divkit._validation import check_bool, renamed_keywords
+from divkit._validation import MASS_RTOL, check_bool, renamed_keywords
 
 from ._checks import (
     as_float_tensor,
@@ -50,9 +50,6 @@ EXPANSION_ZERO_TOL = 4.0
 #: Default number of kernel entries evaluated per block (times d for the difference tensor):
 #: bounds the working memory of :func:`mmd2` independently of the sample sizes.
 DEFAULT_BLOCK_ELEMENTS = 2**22
-
-#: Relative tolerance on |sum a - sum b| for transport marginals (divkit's MASS_RTOL).
-MASS_RTOL = 1e-7
 
 
 def _safe_norm(sq: torch.Tensor) -> torch.Tensor:
