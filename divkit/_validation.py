@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import numbers
+import os
 import reprlib
+import sys
 import warnings
 
 import numpy as np
@@ -276,6 +278,22 @@ def as_rng(rng, name: str = "rng") -> np.random.Generator:
                         f"got {reprlib.repr(rng)}") from None
 
 
+def _first_outside_divkit() -> int:
+    """The ``stacklevel`` (as seen from the caller of this function) of the first frame whose
+    code lies outside the divkit package: a deprecation warning then points at the user's line
+    however many divkit frames sit between (e.g. the callable ``divkit.pairwise`` package)."""
+    frame = sys._getframe(2)
+    level = 1
+    while frame is not None and _is_divkit_file(frame.f_code.co_filename):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _is_divkit_file(path: str) -> bool:
+    return os.path.abspath(path).startswith(divkit._numba.PACKAGE_DIR.as_posix() + os.sep)
+
+
 def rename_keywords(where: str, kwargs: dict, renames: dict, *, stacklevel: int = 2) -> dict:
     """``kwargs`` with each deprecated ``old`` key of ``renames`` moved to its ``new`` name and a
     ``DeprecationWarning`` naming the new keyword (``where`` says which call); both given is a
@@ -288,7 +306,7 @@ def rename_keywords(where: str, kwargs: dict, renames: dict, *, stacklevel: int 
             raise TypeError(f"{where} got {old}= (deprecated) and {new}=: pass only {new}=")
         warnings.warn(f"{where}: the keyword {old}= is deprecated, use {new}= instead "
                       f"({old}= will be removed in divkit {RENAMED_KEYWORDS_REMOVED_IN})",
-                      DeprecationWarning, stacklevel=stacklevel)
+                      DeprecationWarning, stacklevel=max(stacklevel, _first_outside_divkit()))
         out[new] = out.pop(old)
     return out
 

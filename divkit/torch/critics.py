@@ -362,7 +362,7 @@ def critic_wasserstein(
     >>> import torch
     >>> g = torch.Generator().manual_seed(0)
     >>> x = torch.rand(256, 1, generator=g, dtype=torch.float64)
-    >>> res = critic_wasserstein(x, x + 1.0, n_steps=200, lr=1e-2, hidden=(16,))
+    >>> res = critic_wasserstein(x, x + 1.0, n_steps=200, lr=1e-2, hidden=(16,), rng=0)
     >>> 0.8 < res.estimate.item() < 1.05
     True
     """
