@@ -12,6 +12,7 @@ import numbers
 import os
 import reprlib
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -282,7 +283,7 @@ def _first_outside_divkit() -> int:
     """The ``stacklevel`` (as seen from the caller of this function) of the first frame whose
     code lies outside the divkit package: a deprecation warning then points at the user's line
     however many divkit frames sit between (e.g. the callable ``divkit.pairwise`` package)."""
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     level = 1
     while frame is not None and _is_divkit_file(frame.f_code.co_filename):
         frame = frame.f_back
