@@ -47,7 +47,6 @@ import numpy as np
 from numba import njit, prange
 
 from ..._numba import FASTMATH
-from ..costs import pair_cost
 from ..problem import low_cost, point_cost
 from ..result import certify_dense
 
@@ -393,13 +392,6 @@ def _price_dense(C, cmin, pi, n, m, start, block, tol, shifted, cand_i, cand_j, 
     return bi, bj, best, i * m + j
 
 
-@njit(cache=True)
-def _point_cost(x, i, y, j, code, minkowski_p, power):
-    c = pair_cost(x, i, y, j, code, minkowski_p)
-    if power != 1.0:
-        c = c**power
-    return c
-
 
 @njit(cache=True, inline="always")
 def _finish_cost(acc, code, power):
@@ -424,7 +416,7 @@ def _scan_row_points(x, i, yT, code, minkowski_p, power, cmin, pis, j0, j1, thr,
     ps = pis[j0:j1]  # slices keep every index provably >= 0 (see _scan_row)
     if code > 1:
         for q in range(length):
-            r = (_point_cost(x, i, y, j0 + q, code, minkowski_p, power) - cmin) + ps[q]
+            r = (point_cost(x, i, y, j0 + q, code, minkowski_p, power) - cmin) + ps[q]
             if r < thr:
                 thr = r
                 found = j0 + q
@@ -491,7 +483,7 @@ def _best_candidate_points(x, y, code, minkowski_p, power, cmin, pi, n, cand_i, 
         if i < 0:
             continue
         j = cand_j[c]
-        r = (_point_cost(x, i, y, j, code, minkowski_p, power) - cmin) - pi[i] + pi[n + j]
+        r = (point_cost(x, i, y, j, code, minkowski_p, power) - cmin) - pi[i] + pi[n + j]
         if r < best:
             best = r
             pick = c
@@ -679,7 +671,7 @@ def points_cost_range(x, y, code, minkowski_p, power):
         a = np.inf
         z = -np.inf
         for j in range(m):
-            c = _point_cost(x, i, y, j, code, minkowski_p, power)
+            c = point_cost(x, i, y, j, code, minkowski_p, power)
             a = min(a, c)
             z = max(z, c)
         lo[i] = a
