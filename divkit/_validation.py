@@ -283,8 +283,10 @@ def _first_outside_divkit() -> int:
     """The ``stacklevel`` (as seen from the caller of this function) of the first frame whose
     code lies outside the divkit package: a deprecation warning then points at the user's line
     however many divkit frames sit between (e.g. the callable ``divkit.pairwise`` package)."""
+    # sys._getframe(2) is the frame that stacklevel=2 names for our caller (level 1 is the caller
+    # itself), so the count starts at 2.
     frame: types.FrameType | None = sys._getframe(2)
-    level = 1
+    level = 2
     while frame is not None and _is_divkit_file(frame.f_code.co_filename):
         frame = frame.f_back
         level += 1
@@ -292,7 +294,9 @@ def _first_outside_divkit() -> int:
 
 
 def _is_divkit_file(path: str) -> bool:
-    return os.path.abspath(path).startswith(divkit._numba.PACKAGE_DIR.as_posix() + os.sep)
+    # PACKAGE_DIR is symlink-resolved, and so must the frame's file be: CI checks the package out
+    # under a symlinked directory, where the unresolved path never matched.
+    return os.path.realpath(path).startswith(divkit._numba.PACKAGE_DIR.as_posix() + os.sep)
 
 
 def rename_keywords(where: str, kwargs: dict, renames: dict, *, stacklevel: int = 2) -> dict:

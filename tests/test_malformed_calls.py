@@ -322,6 +322,25 @@ def test_old_keyword_warns_and_gives_the_same_value(case):
     np.testing.assert_array_equal(old_value, new_value)
 
 
+def test_old_keyword_through_the_callable_pairwise_package_points_at_the_caller():
+    # Which object ``divkit.pairwise`` holds (the function or the callable package) depends on
+    # import order; the package adds a frame between the user and the decorated function, and
+    # the warning must still name the user's line (CI once ran the suite in this state only).
+    import sys
+
+    package = sys.modules["divkit.pairwise"]
+    with pytest.warns(DeprecationWarning, match="weights= is deprecated") as record:
+        line = sys._getframe().f_lineno + 1
+        package([X, Y], weights=[None, [0.25, 0.75]])
+    here = {(r.filename, r.lineno) for r in record if issubclass(r.category, DeprecationWarning)}
+    assert here == {(__file__, line)}, here
+    with pytest.warns(DeprecationWarning, match="seed= is deprecated") as record:
+        line = sys._getframe().f_lineno + 1
+        package([X, Y], metric="sliced_wasserstein", seed=3)
+    here = {(r.filename, r.lineno) for r in record if issubclass(r.category, DeprecationWarning)}
+    assert here == {(__file__, line)}, here
+
+
 def test_old_and_new_keyword_together_is_an_error():
     with pytest.raises(TypeError, match=r"got seed= \(deprecated\) and rng=: pass only rng="):
         divkit.sliced_wasserstein(X, Y, seed=1, rng=1)
