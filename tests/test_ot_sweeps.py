@@ -87,6 +87,24 @@ def test_dual_pass_matches_numpy(case, n_violations):
     assert _dense_dual_pass(C, f, g, floor) == _naive_dual_numbers(C, f, g, floor)
 
 
+@given(_matrices(), st.lists(st.floats(0.25, 64.0), min_size=1, max_size=4),
+       st.sampled_from([0.0, 1.0, 1e6]), st.sampled_from([1e-300, 1e-3, 1.0]))
+def test_dual_pass_keeps_violations_just_beyond_the_rounding_allowance(case, factors, offset, floor):
+    # violations of a few to a few dozen eps relative to |C_ij| + |f_i| + |g_j|, around the
+    # DUAL_ROUNDING = 16 eps cut, with potentials on an offset: the pass screens rows by
+    # |f_i| + min_j |g_j| before it looks at each entry, and must not screen one of these away
+    C, rng = case
+    n, m = C.shape
+    f = rng.standard_normal(n) + offset * np.abs(C).max()
+    g = (C - f[:, None]).min(axis=0)
+    eps = np.finfo(np.float64).eps
+    for k in factors:
+        i, j = rng.integers(n), rng.integers(m)
+        size = abs(C[i, j]) + abs(f[i]) + abs(g[j])
+        g[j] = max(g[j], C[i, j] - f[i] + k * eps * size)
+    assert _dense_dual_pass(C, f, g, floor) == _naive_dual_numbers(C, f, g, floor)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_sweeps_do_not_depend_on_the_thread_count(threads, rng, monkeypatch):
     import divkit._numba

@@ -417,14 +417,19 @@ def plan_sums(a, b, rows, cols, vals, c_on, f, g, mass):
 
 
 @njit(cache=True, inline="always")
-def dense_dual_row(C, i, f, g, floor):
+def dense_dual_row(C, i, f, g, floor, gmin):
     """Row ``i`` of the dual pass: ``max_j |C_ij|``, ``max_j f_i + g_j - C_ij``, the largest
     relative violation beyond ``DUAL_ROUNDING`` and its absolute size (maxima are exact, so
     any split of the rows gives the same bits).
 
     The sweep keeps four independent accumulators per maximum (one chain of ``max`` is
-    latency-bound, about 1.5-2x slower); the relative violations are only evaluated on the
-    rare rows holding a positive ``f_i + g_j - C_ij``."""
+    latency-bound, about 1.5-2x slower). The relative violations are only evaluated on a row
+    whose largest ``t_j = f_i + g_j - C_ij`` exceeds ``h max(|f_i| + gmin, floor)``, with
+    ``gmin = min_j |g_j|`` and ``h = DUAL_ROUNDING / 2``. No violation beyond ``DUAL_ROUNDING``
+    escapes that screen: it needs ``t_j > DUAL_ROUNDING max(|C_ij| + |f_i| + |g_j|, floor)``,
+    twice the screen's bound, far beyond the rounding of either side. Rounding-level positives
+    (about a third of the rows after a c-transform) no longer send their row through the
+    second loop."""
     m = C.shape[1]
     m4 = m - m % 4
     fi = f[i]
@@ -451,8 +456,8 @@ def dense_dual_row(C, i, f, g, floor):
     w = max(max(w0, w1), max(w2, w3))
     r = 0.0
     big = 0.0
-    if w > 0:
-        afi = abs(fi)
+    afi = abs(fi)
+    if w > 0.5 * DUAL_ROUNDING * max(afi + gmin, floor):
         for j in range(m):
             t = fi + g[j] - row[j]
             if t > 0:
@@ -473,8 +478,9 @@ def _dense_dual_pass(C, f, g, floor):
     viol = np.full(n, -np.inf)
     rel = np.zeros(n)
     sig = np.zeros(n)
+    gmin = np.abs(g).min() if g.shape[0] else 0.0
     for i in prange(n):
-        cabs[i], viol[i], rel[i], sig[i] = dense_dual_row(C, i, f, g, floor)
+        cabs[i], viol[i], rel[i], sig[i] = dense_dual_row(C, i, f, g, floor, gmin)
     return cabs.max(), viol.max(), rel.max(), sig.max()
 
 
@@ -501,8 +507,9 @@ def certify_dense(a, b, C, rows, cols, vals, f, g, mass, cost_floor):
     w = -np.inf
     r = 0.0
     big = 0.0
+    gmin = np.abs(g).min() if g.shape[0] else 0.0
     for i in range(C.shape[0]):
-        ca_i, w_i, r_i, big_i = dense_dual_row(C, i, f, g, floor)
+        ca_i, w_i, r_i, big_i = dense_dual_row(C, i, f, g, floor, gmin)
         ca = max(ca, ca_i)
         w = max(w, w_i)
         r = max(r, r_i)

@@ -45,6 +45,7 @@ from ..result import OPTIMALITY_RTOL, OTResult, RawSolution, ctransform_cols_den
 from ._network_simplex import (
     STATUS_MAX_ITER,
     STATUS_OPTIMAL,
+    gauge_potentials,
     points_cost_range,
     solve_dense,
     solve_points,
@@ -171,9 +172,9 @@ def _run_attempts(solve, a, n, m, cmin, crange, sample, warm, cap):
 _STATUS_NAMES = {STATUS_MAX_ITER: "max_iter"}
 
 
-def _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin, ctransform, solver):
+def _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin, a, ctransform, solver):
     rows, cols, vals = tree_plan(parent, pflow, n, m)
-    f = pi[:n] + cmin
+    f = gauge_potentials(pi[:n] + cmin, a)
     g = ctransform(f)
     if status == STATUS_OPTIMAL:
         name, message = "optimal", ""
@@ -206,7 +207,7 @@ def solve_dense_raw(problem: OTProblem, *, warm=None, max_iter: int | None = Non
 
     parent, pflow, pi, status, iterations, big_m = _run_attempts(
         solve, a, n, m, cmin, crange, sample, warm, cap)
-    return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin,
+    return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin, a,
                 lambda f: ctransform_cols_dense(C, f, np.arange(m, dtype=np.int64)), "network_simplex")
 
 
@@ -228,7 +229,7 @@ def solve_points_raw(problem: OTProblem, *, max_iter: int | None = None,
 
     parent, pflow, pi, status, iterations, big_m = _run_attempts(
         solve, a, n, m, cmin, crange, sample, None, cap)
-    return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin,
+    return _raw(parent, pflow, pi, status, iterations, cap, big_m, n, m, cmin, a,
                 lambda f: ctransform_cols_points(x, y, code, mp, power, f, np.arange(m, dtype=np.int64)), "network_simplex_points")
 
 
