@@ -206,8 +206,11 @@ def _order_stat_pair(values, k):
             heap[c] = heap[big]
             c = big
         heap[c] = v
-    heap.sort()
-    return heap[k], heap[k + 1]
+    # the heap holds the k + 2 smallest entries: the largest (its root) is the (k + 1)-th, the
+    # larger of the root's children the k-th (no sort: numba's sort alone took ~2 s to compile
+    # on the first emd call)
+    second = heap[1] if size == 2 else max(heap[1], heap[2])
+    return second, heap[0]
 
 
 @njit(cache=True)

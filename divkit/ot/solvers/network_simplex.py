@@ -203,7 +203,7 @@ def solve_dense_raw(problem: OTProblem, *, warm=None, max_iter: int | None = Non
     sample = C[rows, cols] - cmin
 
     def solve(pi0, tol, budget):
-        return solve_dense(a, b, C, cmin, pi0, tol, block, budget)
+        return solve_dense(a, b, C, cmin, problem.cost_max, pi0, tol, block, budget)
 
     parent, pflow, pi, status, iterations, big_m = _run_attempts(
         solve, a, n, m, cmin, crange, sample, warm, cap)
