@@ -194,8 +194,10 @@ def _alpha_term_accurate(p, q, alpha):
 
 
 def _term_functions(code: int):
-    """The per-bin formulas ``(term_fast, term_accurate)`` of the divergence with code ``code``,
-    built once per code (:func:`_build_pair_rows`).
+    """The per-bin formulas ``(term_fast, term_accurate)`` of the divergence with code ``code``
+    (built for every code at import into ``_TERM_FUNCTIONS``; no compilation happens then). A row
+    loop reaches them through the overloads of ``_term_fast`` / ``_term_accurate``, which pick
+    the loop's code while it is typed.
 
     ``code`` is a closure cell of each formula, so numba's branch pruning removes every other
     code's branch when it builds the formula, before type inference. As functions taking
@@ -411,10 +413,10 @@ def _reduce_tasks(partial, flags, n_rows, n_blocks):
 # only. The variant is read from closure cells, which numba treats as compile-time constants:
 # the formulas come from ``_term_functions(code)``, pruned to one code before type inference (a
 # kernel built over the whole table took about a minute to compile), and the disk cache keys
-# each closure on the cells' values. Neither pass reassociates: in the accurate pass that would undo the
-# compensation, and in the fast pass, once a loop holds one formula only, LLVM would split the
-# running sum into partial sums in an order of its choosing (measured: 7 ulp instead of 3 on a
-# 1000-bin GAN sum); the bins are summed in order, as the error estimate assumes.
+# each closure on the cells' values. Neither pass reassociates: in the accurate pass that would
+# undo the compensation, and in the fast pass, once a loop holds one formula only, LLVM would
+# split the running sum into partial sums in an order of its choosing (measured: 7 ulp instead
+# of 3 on a 1000-bin GAN sum); the bins are summed in order, as the error estimate assumes.
 
 def _build_pair_rows(code: int, accurate: bool, parallel: bool):
     @njit(cache=True, parallel=parallel, fastmath=_FASTMATH_COMPENSATED)
