@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from divkit.ot import OptimalityError, emd_batch
-from divkit.ot.problem import dense_problem_trusted, low_cost, sample_pairs
+from divkit.ot.problem import dense_problem_trusted, low_cost, median_in_place, sample_pairs
 from divkit.ot.result import RawSolution, finish, fsum
 from divkit.ot.solvers._network_simplex import (
     STATUS_OPTIMAL,
@@ -41,6 +41,15 @@ def _numpy_low_cost(sample):
     if nz.size == 0:
         return 1.0
     return float(max(np.quantile(nz, 0.01), 2.0**-50 * np.median(np.abs(sample))))
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 3000), st.integers(0, 2**32 - 1), st.booleans())
+def test_median_in_place_equals_numpy_median(size, seed, ties):
+    # the batch kernel's artificial cost takes this median of a strided cost sample
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, size=size).astype(float) if ties else rng.normal(size=size) * 1e3
+    assert median_in_place(x.copy()) == np.median(x)
 
 
 @settings(max_examples=200)

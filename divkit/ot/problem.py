@@ -245,13 +245,19 @@ def low_cost(sample):
     mags = np.empty(total)
     for t in range(total):
         mags[t] = abs(sample[t])
+    return max(quantile, COST_FLOOR_MEDIAN_FRACTION * median_in_place(mags))
+
+
+@njit(cache=True)
+def median_in_place(values):
+    """``numpy.median`` of ``values`` (finite, not empty), by selection instead of sorting; it
+    reorders ``values``."""
+    total = values.shape[0]
     half = total // 2
     if total % 2 == 1:
-        median = _kth_smallest(mags, half)
-    else:
-        below, above = _order_stat_pair(mags, half - 1)
-        median = (below + above) / 2.0
-    return max(quantile, COST_FLOOR_MEDIAN_FRACTION * median)
+        return _kth_smallest(values, half)
+    below, above = _order_stat_pair(values, half - 1)
+    return (below + above) / 2.0
 
 
 @dataclass(frozen=True, eq=False)
