@@ -4,12 +4,15 @@ quantile/median, LP optimum via POT)."""
 
 import math
 
+import numba
 import numpy as np
 import ot
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit, prange
 
+from divkit._numba import next_task
 from divkit.ot import OptimalityError, emd_batch
 from divkit.ot.problem import dense_problem_trusted, low_cost, median_in_place, sample_pairs
 from divkit.ot.result import RawSolution, finish, fsum
@@ -53,7 +56,21 @@ def test_median_in_place_equals_numpy_median(size, seed, ties):
 
 
 @settings(max_examples=200)
-@given(st.integers(1, 5000), st.integers(0, 2**32 - 1), st.sampled_from(range(5)))
+@given(st.integers(1, 300), st.integers(1, 3000), st.integers(0, 2**32 - 1), st.booleans())
+def test_problem_masses_equal_each_rows_own_sum(rows, cols, seed, fortran):
+    # the finisher compares a batch problem's mass with OTProblem.total_mass = float(a.sum())
+    # bit for bit; problem_masses takes every row at once
+    rng = np.random.default_rng(seed)
+    A = rng.random((rows, cols)) * 10.0 ** rng.uniform(-8, 8, size=(rows, 1))
+    A[rng.random((rows, cols)) < 0.1] = 0.0
+    if fortran:
+        A = np.asfortranarray(A)
+    expected = np.array([float(np.ascontiguousarray(row).sum()) for row in A])
+    assert np.array_equal(problem_masses(A), expected)
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 5000), st.integers(0, 2**32 - 1), st.sampled_from(range(6)))
 def test_low_cost_equals_numpy_quantile_and_median(size, seed, kind):
     rng = np.random.default_rng(seed)
     if kind == 0:
@@ -65,8 +82,12 @@ def test_low_cost_equals_numpy_quantile_and_median(size, seed, kind):
     elif kind == 3:  # mostly zeros
         x = np.zeros(size)
         x[: int(rng.integers(0, size + 1))] = 1e-300
-    else:  # huge entries next to tiny ones: the median term wins
+    elif kind == 4:  # huge entries next to tiny ones: the median term wins
         x = np.where(rng.random(size) < 0.6, 1e20, rng.random(size) * 1e-10)
+    else:  # a few non-zero entries, last and decreasing: every one enters the heap pass
+        x = np.zeros(size)
+        k = int(rng.integers(0, min(size, 60) + 1))
+        x[size - k:] = np.sort(rng.random(k))[::-1]
     assert low_cost(x) == _numpy_low_cost(x)
 
 
@@ -93,7 +114,7 @@ def test_batch_gives_finishs_bits_on_the_same_raw_solution(seed, k, n, m, zero_m
     B2 = np.ascontiguousarray(B * (A.sum(axis=1) / B.sum(axis=1))[:, None])
     R, K, V, counts, F, G, *_rest = solve_certify_batch(
         A2, B2, Cs, False, problem_masses(A2), s_rows, s_cols, PRICE_RTOL, batch_block(n, m),
-        10**6, ARTIFICIAL_FLOW_RTOL)
+        10**6, ARTIFICIAL_FLOW_RTOL, 2)
     status = _rest[2]
     for p in range(k):
         assert status[p] == STATUS_OPTIMAL
@@ -143,3 +164,55 @@ def test_points_cost_matrix_equals_the_shared_pair_cost():
                                       cost_matrix(x, y, metric))
     np.testing.assert_array_equal(points_cost_matrix(x, y, 0, 2.0, 2.0),
                                   cost_matrix(x, y) ** 2.0)
+
+
+@njit(parallel=True)
+def _claim_all(n_tasks, n_workers, reps):
+    # which worker loop took each task (each task does some work so the loops interleave)
+    owner = np.full(n_tasks, -1, dtype=np.int64)
+    claims = np.zeros(n_tasks, dtype=np.int64)
+    counter = np.zeros(1, dtype=np.int64)
+    for w in prange(n_workers):
+        while True:
+            k = next_task(counter, 1)
+            if k >= n_tasks:
+                break
+            s = 0.0
+            for r in range(reps * (1 + k % 5)):
+                s += np.sqrt(float(r + k))
+            owner[k] = w if s >= 0 else -2
+            claims[k] += 1
+    return owner, claims
+
+
+@pytest.mark.parametrize("n_workers", [1, 2, 5])
+def test_next_task_hands_out_every_task_once(n_workers):
+    owner, claims = _claim_all(5000, n_workers, 50)
+    # no task lost or taken twice by racing worker loops (nor by loops given private copies
+    # of the counter)
+    assert np.all(claims == 1)
+    assert set(np.unique(owner)) <= set(range(n_workers))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_batch_bits_do_not_depend_on_threads_or_worker_loops(shared):
+    # the problems are handed out dynamically: which thread solves which must not matter
+    A, B, Cs = _batch(7, 40, 12, 9, True)
+    if shared:
+        Cs = Cs[:1]
+    A2 = np.ascontiguousarray(A)
+    B2 = np.ascontiguousarray(B * (A.sum(axis=1) / B.sum(axis=1))[:, None])
+    s_rows, s_cols = sample_pairs(12, 9)
+    outs = []
+    before = numba.get_num_threads()
+    try:
+        for threads, workers in [(1, 1), (2, 2), (2, 7), (1, 3)]:
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            outs.append(solve_certify_batch(A2, B2, Cs, shared, problem_masses(A2), s_rows,
+                                            s_cols, PRICE_RTOL, batch_block(12, 9), 10**6,
+                                            ARTIFICIAL_FLOW_RTOL, workers))
+    finally:
+        numba.set_num_threads(before)
+    for out in outs[1:]:
+        for x, y in zip(outs[0], out):
+            np.testing.assert_array_equal(x, y)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from divkit.ot.problem import _min_max_finite
+from divkit.ot.problem import min_max_finite
 from divkit.ot.result import DUAL_ROUNDING, _dense_dual_pass, ctransform_cols_dense
 
 
@@ -28,13 +28,13 @@ def _matrices(draw):
 
 
 @given(_matrices(), st.lists(st.sampled_from([np.nan, np.inf, -np.inf]), max_size=4))
-def test_min_max_finite_matches_numpy(case, bad_values):
+def testmin_max_finite_matches_numpy(case, bad_values):
     C, rng = case
     flat = C.reshape(-1)
     positions = rng.choice(flat.size, size=min(len(bad_values), flat.size), replace=False)
     for pos, value in zip(positions, bad_values):
         flat[pos] = value
-    lo, hi, bad = _min_max_finite(C)
+    lo, hi, bad = min_max_finite(C)
     finite = flat[np.isfinite(flat)]
     n_nan = int(np.isnan(flat).sum())
     n_inf = int(np.isinf(flat).sum())
@@ -45,13 +45,13 @@ def test_min_max_finite_matches_numpy(case, bad_values):
         assert lo == np.inf and hi == -np.inf
 
 
-def test_min_max_finite_sees_an_infinite_last_entry():
+def testmin_max_finite_sees_an_infinite_last_entry():
     # the entry after the unrolled part of the sweep
     C = np.zeros((3, 3))
     C[-1, -1] = np.inf
-    assert _min_max_finite(C)[2] == 1
+    assert min_max_finite(C)[2] == 1
     C[-1, -1] = np.nan
-    assert _min_max_finite(C)[2] == 10**12
+    assert min_max_finite(C)[2] == 10**12
 
 
 @given(_matrices(), st.booleans())

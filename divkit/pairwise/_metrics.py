@@ -89,18 +89,20 @@ def _failure_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _content_keys(clouds, weights, idx) -> dict:
-    """A digest of each listed cloud's points and weights (``-0.0`` read as ``0.0``, as
-    ``np.array_equal`` does), so that equal distributions are found without comparing every
+def _content_ids(clouds, weights, idx, ids: dict) -> np.ndarray:
+    """An integer per cloud (``-1`` for those not in ``idx``) that is equal for two listed
+    clouds exactly when their points and weights are equal (``-0.0`` read as ``0.0``, as
+    ``np.array_equal`` does): a digest of each, numbered through ``ids`` (digest -> id,
+    shared between the two sides), so equal distributions are found without comparing every
     pair of arrays."""
-    keys = {}
+    out = np.full(len(clouds), -1, dtype=np.int64)
     for i in np.unique(idx):
         digest = hashlib.blake2b(digest_size=16)
         digest.update(np.asarray(clouds[i].shape, np.int64).tobytes())
         digest.update((clouds[i] + 0.0).tobytes())
         digest.update((weights[i] + 0.0).tobytes())
-        keys[int(i)] = digest.digest()
-    return keys
+        out[i] = ids.setdefault(digest.digest(), len(ids))
+    return out
 
 
 def _wasserstein_block(problem: PairwiseProblem, I, J):
@@ -127,27 +129,27 @@ def _wasserstein_block(problem: PairwiseProblem, I, J):
     if problem.cost is None:  # point clouds: one batch call per (n_i, m_j) shape
         # Wasserstein cloud weights default to uniform in pairwise(), so they are never None here
         assert problem.left_weights is not None and problem.right_weights is not None
+        ids: dict = {}
         if problem.right is problem.left:
-            lk = rk = _content_keys(problem.left, problem.left_weights, np.concatenate([I, J]))
+            lk = rk = _content_ids(problem.left, problem.left_weights, np.concatenate([I, J]), ids)
         else:
-            lk = _content_keys(problem.left, problem.left_weights, I)
-            rk = _content_keys(problem.right, problem.right_weights, J)
-        groups: dict[tuple[int, int], list] = {}
-        for t in range(k):
-            i, j = int(I[t]), int(J[t])
-            if lk[i] == rk[j]:
-                # one distribution twice: W = 0 exactly (the solver's sum would leave ~1e-17)
-                values[t], residual[t] = 0.0, 0.0
-                continue
-            groups.setdefault((problem.left[i].shape[0], problem.right[j].shape[0]), []).append(t)
-        for ts_list in groups.values():
-            ts = np.asarray(ts_list)
+            lk = _content_ids(problem.left, problem.left_weights, I, ids)
+            rk = _content_ids(problem.right, problem.right_weights, J, ids)
+        # one distribution twice: W = 0 exactly (the solver's sum would leave ~1e-17)
+        twice = lk[I] == rk[J]
+        values[twice], residual[twice] = 0.0, 0.0
+        rest = np.flatnonzero(~twice)
+        n_left = np.array([c.shape[0] for c in problem.left], dtype=np.int64)
+        n_right = np.array([c.shape[0] for c in problem.right], dtype=np.int64)
+        shape_of = n_left[I[rest]] * (int(n_right.max()) + 1) + n_right[J[rest]]
+        for shape in np.unique(shape_of):
+            ts = rest[shape_of == shape]  # this (n_i, m_j) shape's pairs, in block order
             li, I_local = np.unique(I[ts], return_inverse=True)
             rj, J_local = np.unique(J[ts], return_inverse=True)
             X = np.stack([problem.left[i] for i in li])
             Y = np.stack([problem.right[j] for j in rj])
-            A = np.stack([problem.left_weights[i] for i in I[ts]])
-            B = np.stack([problem.right_weights[j] for j in J[ts]])
+            A = np.stack([problem.left_weights[i] for i in li])[I_local]
+            B = np.stack([problem.right_weights[j] for j in rj])[J_local]
             out = emd_point_pairs(X, Y, I_local, J_local, A, B,
                                   metric_code=METRIC_CODES[opts["ground_metric"]],
                                   minkowski_p=opts["minkowski_p"], power=p, **batch_opts)

@@ -46,8 +46,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..._numba import FASTMATH
-from ..problem import low_cost, median_in_place, point_cost
+from ..._numba import FASTMATH, next_task
+from ..problem import low_cost, median_in_place, min_max_finite, point_cost
 from ..result import certify_dense
 
 #: row segments shorter than this are priced by a plain loop: below it the call and the slices
@@ -703,17 +703,17 @@ def points_cost_range(x, y, code, minkowski_p, power):
 
 
 @njit(cache=True)
-def _solve_one_raw(a, b, C, price_rtol, block, max_iter, artificial_flow_rtol):
+def _solve_one_raw(a, b, C, cmin, cmax, price_rtol, block, max_iter, artificial_flow_rtol):
     """Cold-start solve of one small problem for the batch: the tree's plan and the
     potentials (``g`` the c-transform of ``f``), no certificate (the finisher certifies).
+    ``cmin``, ``cmax`` are ``min C``, ``max C`` as :func:`divkit.ot.problem.min_max_finite`
+    measures them (the caller's one pass over ``C``).
 
     The artificial cost is the same robust choice as the single-problem route:
     ``M = min(4 median(C - min C), max C - min C)``, then the safe ``M = max C - min C`` if an
     artificial arc keeps flow (so a few huge entries cannot swamp the pricing tolerance).
     """
     n, m = C.shape
-    cmin = C.min()
-    cmax = C.max()
     crange = cmax - cmin
     if crange > 0:
         flat = C.ravel()
@@ -799,9 +799,9 @@ def batch_block(n: int, m: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def _solve_certify_one(p, a, b, C, mass, s_rows, s_cols, price_rtol, block, max_iter,
-                       artificial_flow_rtol, R, K, V, counts, F, G, Fc, Gc, status, iters, sums,
-                       duals, floors, flags):
+def _solve_certify_one(p, a, b, C, cmin, cmax, mass, s_rows, s_cols, price_rtol, block,
+                       max_iter, artificial_flow_rtol, R, K, V, counts, F, G, Fc, Gc, status,
+                       iters, sums, duals, floors, flags):
     """Solve problem ``p`` of a batch and, when it can take the finisher's common path (no
     zero-mass atom, optimal stop, finite costs), compute its certificate numbers with
     :func:`divkit.ot.result.certify_dense`: ``Fc[p]``, ``Gc[p]`` receive the centred
@@ -809,8 +809,8 @@ def _solve_certify_one(p, a, b, C, mass, s_rows, s_cols, price_rtol, block, max_
     problem that must go through the full finisher). Otherwise ``flags[p]`` says why."""
     n = a.shape[0]
     m = b.shape[0]
-    rows, cols, vals, f, g, st, it = _solve_one_raw(a, b, C, price_rtol, block, max_iter,
-                                                    artificial_flow_rtol)
+    rows, cols, vals, f, g, st, it = _solve_one_raw(a, b, C, cmin, cmax, price_rtol, block,
+                                                    max_iter, artificial_flow_rtol)
     c = rows.shape[0]
     counts[p] = c
     R[p, :c] = rows
@@ -852,9 +852,11 @@ def _solve_certify_one(p, a, b, C, mass, s_rows, s_cols, price_rtol, block, max_
 
 @njit(cache=True, parallel=True)
 def solve_certify_batch(A, B, Cs, shared_cost, masses, s_rows, s_cols, price_rtol, block,
-                        max_iter, artificial_flow_rtol):
-    """Solve and certify ``len(A)`` independent dense problems in parallel (one per
-    iteration, so the thread count does not change any bit). Returns the raw tree plans
+                        max_iter, artificial_flow_rtol, n_workers):
+    """Solve and certify ``len(A)`` independent dense problems in parallel: ``n_workers``
+    loops (``numba.get_num_threads()``) take the next problem from a shared counter
+    (:func:`divkit._numba.next_task`) until none is left, and each problem writes only its
+    own slots, so the thread count does not change any bit. Returns the raw tree plans
     padded to ``n + m``, the potentials, status, pivots, the certificate numbers and flags
     of :func:`_solve_certify_one`. ``block`` is :func:`batch_block`'s pricing block."""
     n_prob = A.shape[0]
@@ -874,11 +876,17 @@ def solve_certify_batch(A, B, Cs, shared_cost, masses, s_rows, s_cols, price_rto
     duals = np.zeros((n_prob, 4))
     floors = np.zeros(n_prob)
     flags = np.zeros(n_prob, dtype=np.int64)
-    for k in prange(n_prob):
-        C = Cs[0] if shared_cost else Cs[k]
-        _solve_certify_one(k, A[k], B[k], C, masses[k], s_rows, s_cols, price_rtol, block,
-                           max_iter, artificial_flow_rtol, R, K, V, counts, F, G, Fc, Gc, status,
-                           iters, sums, duals, floors, flags)
+    counter = np.zeros(1, dtype=np.int64)
+    for _worker in prange(n_workers):
+        while True:
+            k = next_task(counter, 1)
+            if k >= n_prob:
+                break
+            C = Cs[0] if shared_cost else Cs[k]
+            cmin, cmax, _bad = min_max_finite(C)  # emd_batch validated the costs: all finite
+            _solve_certify_one(k, A[k], B[k], C, cmin, cmax, masses[k], s_rows, s_cols,
+                               price_rtol, block, max_iter, artificial_flow_rtol, R, K, V,
+                               counts, F, G, Fc, Gc, status, iters, sums, duals, floors, flags)
     return R, K, V, counts, F, G, Fc, Gc, status, iters, sums, duals, floors, flags
 
 
@@ -898,10 +906,17 @@ def points_cost_matrix(x, y, code, minkowski_p, power):
                 C[i, j] = point_cost(x, i, y, j, code, minkowski_p, power)
         return C
     yT = np.ascontiguousarray(y.T)
+    if d == 0:
+        C[:] = 0.0
+        return C
     for i in range(n):
         row = C[i]
-        row[:] = 0.0
-        for k in range(d):
+        xk = x[i, 0]
+        yk = yT[0]
+        for j in range(m):  # 0 + t * t is t * t: same bits as accumulating from zero
+            t = xk - yk[j]
+            row[j] = t * t
+        for k in range(1, d):
             xk = x[i, k]
             yk = yT[k]
             for j in range(m):
@@ -918,7 +933,8 @@ def points_cost_matrix(x, y, code, minkowski_p, power):
 
 @njit(cache=True, parallel=True)
 def solve_certify_point_pairs(X, Y, I, J, A, B, masses, code, minkowski_p, power, s_rows,
-                              s_cols, price_rtol, block, max_iter, artificial_flow_rtol):
+                              s_cols, price_rtol, block, max_iter, artificial_flow_rtol,
+                              n_workers):
     """:func:`solve_certify_batch` for the pairs ``(X[I[k]], Y[J[k]])`` of equal-size point
     clouds: each problem's cost matrix is built by :func:`points_cost_matrix` inside the
     parallel loop (no ``(k, n, m)`` batch in memory) and dropped after its certificate."""
@@ -939,19 +955,20 @@ def solve_certify_point_pairs(X, Y, I, J, A, B, masses, code, minkowski_p, power
     duals = np.zeros((n_prob, 4))
     floors = np.zeros(n_prob)
     flags = np.zeros(n_prob, dtype=np.int64)
-    for k in prange(n_prob):
-        C = points_cost_matrix(X[I[k]], Y[J[k]], code, minkowski_p, power)
-        finite = True
-        for i in range(n):
-            for j in range(m):
-                if not np.isfinite(C[i, j]):
-                    finite = False
-        if not finite:
-            flags[k] = FLAG_NONFINITE_COST
-            status[k] = STATUS_UNBOUNDED
-            iters[k] = 0
-            continue
-        _solve_certify_one(k, A[k], B[k], C, masses[k], s_rows, s_cols, price_rtol, block,
-                           max_iter, artificial_flow_rtol, R, K, V, counts, F, G, Fc, Gc, status,
-                           iters, sums, duals, floors, flags)
+    counter = np.zeros(1, dtype=np.int64)
+    for _worker in prange(n_workers):  # dynamic scheduling, as in solve_certify_batch
+        while True:
+            k = next_task(counter, 1)
+            if k >= n_prob:
+                break
+            C = points_cost_matrix(X[I[k]], Y[J[k]], code, minkowski_p, power)
+            cmin, cmax, bad = min_max_finite(C)
+            if bad != 0:
+                flags[k] = FLAG_NONFINITE_COST
+                status[k] = STATUS_UNBOUNDED
+                iters[k] = 0
+                continue
+            _solve_certify_one(k, A[k], B[k], C, cmin, cmax, masses[k], s_rows, s_cols,
+                               price_rtol, block, max_iter, artificial_flow_rtol, R, K, V,
+                               counts, F, G, Fc, Gc, status, iters, sums, duals, floors, flags)
     return R, K, V, counts, F, G, Fc, Gc, status, iters, sums, duals, floors, flags

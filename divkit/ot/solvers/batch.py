@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ..._validation import MASS_RTOL, as_float_array, check_int, check_scalar
@@ -161,7 +162,8 @@ def emd_batch(
     s_rows, s_cols = sample_pairs(n, m)
     masses = problem_masses(A)
     raw = solve_certify_batch(A, B, Cs, shared, masses, s_rows, s_cols, PRICE_RTOL,
-                              batch_block(n, m), cap, ARTIFICIAL_FLOW_RTOL)
+                              batch_block(n, m), cap, ARTIFICIAL_FLOW_RTOL,
+                              numba.get_num_threads())
     out = finish_batch(A, B, lambda p: Cs[0] if shared else Cs[p], raw, masses, cap, rtol,
                        return_potentials)
     if out.failures:
@@ -174,9 +176,11 @@ def emd_batch(
 
 def problem_masses(A: np.ndarray) -> np.ndarray:
     """``float(A[p].sum())`` of every row: the ``total_mass`` each problem's
-    :class:`~divkit.ot.problem.OTProblem` would measure (numpy's own row sum, one per row, so
-    the batch and the single-problem finisher see the same bits)."""
-    return np.array([float(row.sum()) for row in A])
+    :class:`~divkit.ot.problem.OTProblem` would measure. numpy reduces each row of a
+    C-contiguous array along its contiguous axis with the same pairwise summation as the 1-D
+    ``row.sum()``, so one ``sum(axis=1)`` gives the same bits (tested) without a Python loop
+    over thousands of rows."""
+    return np.ascontiguousarray(A, dtype=np.float64).sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,8 @@ def emd_point_pairs(X, Y, I, J, A, B, *, metric_code: int, minkowski_p: float, p
     J = np.ascontiguousarray(J, dtype=np.int64)
     raw = solve_certify_point_pairs(X, Y, I, J, A, B, masses, int(metric_code),
                                     float(minkowski_p), float(power), s_rows, s_cols, PRICE_RTOL,
-                                    batch_block(n, m), cap, ARTIFICIAL_FLOW_RTOL)
+                                    batch_block(n, m), cap, ARTIFICIAL_FLOW_RTOL,
+                                    numba.get_num_threads())
 
     def cost_of(p):
         return points_cost_matrix(X[I[p]], Y[J[p]], int(metric_code), float(minkowski_p),
