@@ -49,8 +49,10 @@ def interleave(candidates: dict, repeats: int, warmup: bool = True) -> dict:
     for fn in (candidates.values() if warmup else ()):  # warm-up: numba caches, thread pools
         fn()
     rec = {k: {"wall": [], "cpu": [], "value": None} for k in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
+    order = list(candidates.items())
+    for r in range(repeats):
+        # every other round backwards, so no candidate always runs right after the same one
+        for name, fn in (order if r % 2 == 0 else order[::-1]):
             w, c, v = timed(fn)
             rec[name]["wall"].append(w)
             rec[name]["cpu"].append(c)

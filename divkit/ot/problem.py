@@ -222,16 +222,43 @@ def low_cost(sample):
     below ``2**-50 max|sample|`` (costs spanning more than 15 decades).
 
     The quantile needs the ``k``-th and ``(k + 1)``-th smallest non-zero magnitudes, ``k`` at
-    most ``kmax = floor(COST_FLOOR_QUANTILE (len - 1))``: one pass keeps the ``kmax + 2``
-    smallest in a max-heap (most entries are rejected by one comparison with its top) while
-    it counts the non-zero entries and finds the largest, so no copy of the sample is made
-    (a batch of 50-point problems spent ~7 % of its time here with the copy)."""
+    most ``kmax = floor(COST_FLOOR_QUANTILE (len - 1))``. On a long sample one pass keeps the
+    ``kmax + 2`` smallest in a max-heap (most entries are rejected by one comparison with its
+    top) while it counts the non-zero entries and finds the largest, without copying the
+    sample (a batch of 50-point problems spent ~7 % of its time here with the copy); a short
+    one is copied and selected from."""
     total = sample.shape[0]
     size = int(np.floor(COST_FLOOR_QUANTILE * (total - 1))) + 2
-    if 8 * size > total:
-        return _low_cost_small(sample)
+    if 8 * size > total:  # short: select from a copy of the non-zero magnitudes
+        size = total
+    scratch, kept, count, top = _smallest_magnitudes(sample, size)
+    if count == 0:
+        return 1.0
+    # scratch[:kept] holds the min(count, kmax + 2) smallest non-zero magnitudes (all of them
+    # when short), so their order statistics lo and lo + 1 (lo <= kmax) are those of all
+    pos = COST_FLOOR_QUANTILE * (count - 1)
+    lo = int(np.floor(pos))
+    frac = pos - lo
+    q_lo, q_hi = _order_stat_pair(scratch[:kept], lo)
+    # numpy's lerp: exact at both ends, monotone in frac
+    diff = q_hi - q_lo
+    quantile = q_lo + diff * frac if frac < 0.5 else q_hi - diff * (1.0 - frac)
+    if quantile >= COST_FLOOR_MEDIAN_FRACTION * top:
+        return quantile  # the median (<= max) cannot exceed it
+    mags = np.empty(total)
+    for k in range(total):
+        mags[k] = abs(sample[k])
+    return max(quantile, COST_FLOOR_MEDIAN_FRACTION * median_in_place(mags))
+
+
+@njit(cache=True)
+def _smallest_magnitudes(sample, size):
+    """The ``min(size, count)`` smallest non-zero ``|sample|`` (unordered), their number, the
+    number ``count`` of non-zero entries and ``max|sample|``, in one pass: a max-heap of
+    ``size`` entries (a plain copy when ``size`` is the sample's length)."""
+    total = sample.shape[0]
     heap = np.empty(size)
-    filled = 0
+    kept = 0
     count = 0
     top = 0.0
     for t in range(total):
@@ -241,9 +268,9 @@ def low_cost(sample):
         if v == 0.0:
             continue
         count += 1
-        if filled < size:  # sift up
-            c = filled
-            filled += 1
+        if kept < size:  # sift up
+            c = kept
+            kept += 1
             while c > 0:
                 parent = (c - 1) // 2
                 if heap[parent] >= v:
@@ -267,51 +294,7 @@ def low_cost(sample):
             heap[c] = heap[big]
             c = big
         heap[c] = v
-    if count == 0:
-        return 1.0
-    # the heap holds the min(count, kmax + 2) smallest non-zero magnitudes, so their order
-    # statistics lo and lo + 1 (lo <= kmax) are those of all non-zero magnitudes
-    pos = COST_FLOOR_QUANTILE * (count - 1)
-    lo = int(np.floor(pos))
-    q_lo, q_hi = _order_stat_pair(heap[:filled].copy(), lo)
-    return _floor_from(sample, pos - lo, q_lo, q_hi, top)
-
-
-@njit(cache=True)
-def _low_cost_small(sample):
-    """:func:`low_cost` of a sample too short for its heap pass: selection on a copy of the
-    non-zero magnitudes."""
-    total = sample.shape[0]
-    nz = np.empty(total)
-    count = 0
-    top = 0.0
-    for t in range(total):
-        v = abs(sample[t])
-        top = max(top, v)
-        if v != 0.0:
-            nz[count] = v
-            count += 1
-    if count == 0:
-        return 1.0
-    pos = COST_FLOOR_QUANTILE * (count - 1)
-    lo = int(np.floor(pos))
-    q_lo, q_hi = _order_stat_pair(nz[:count], lo)
-    return _floor_from(sample, pos - lo, q_lo, q_hi, top)
-
-
-@njit(cache=True, inline="always")
-def _floor_from(sample, t, q_lo, q_hi, top):
-    """:func:`low_cost` from the two order statistics around the quantile (interpolation
-    weight ``t``) and ``top = max|sample|``."""
-    # numpy's lerp: exact at both ends, monotone in t
-    diff = q_hi - q_lo
-    quantile = q_lo + diff * t if t < 0.5 else q_hi - diff * (1.0 - t)
-    if quantile >= COST_FLOOR_MEDIAN_FRACTION * top:
-        return quantile  # the median (<= max) cannot exceed it
-    mags = np.empty(sample.shape[0])
-    for k in range(sample.shape[0]):
-        mags[k] = abs(sample[k])
-    return max(quantile, COST_FLOOR_MEDIAN_FRACTION * median_in_place(mags))
+    return heap, kept, count, top
 
 
 @njit(cache=True)
