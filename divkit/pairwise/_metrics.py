@@ -83,25 +83,35 @@ class PairwiseProblem:
     cost: np.ndarray | None
     scale: float
     options: dict = field(default_factory=dict)
+    #: per-process memo of the clouds' content digests (side, index) -> digest, filled by
+    #: the blocks that need them, so each cloud is hashed once per process, not once per block
+    digests: dict = field(default_factory=dict, repr=False)
 
 
 def _failure_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _content_ids(clouds, weights, idx, ids: dict) -> np.ndarray:
-    """An integer per cloud (``-1`` for those not in ``idx``) that is equal for two listed
-    clouds exactly when their points and weights are equal (``-0.0`` read as ``0.0``, as
-    ``np.array_equal`` does): a digest of each, numbered through ``ids`` (digest -> id,
-    shared between the two sides), so equal distributions are found without comparing every
-    pair of arrays."""
+def _content_ids(problem: PairwiseProblem, side: str, idx, ids: dict) -> np.ndarray:
+    """An integer per cloud of ``problem.left`` or ``problem.right`` (``side``; ``-1`` for
+    those not in ``idx``) that is equal for two listed clouds exactly when their points and
+    weights are equal (``-0.0`` read as ``0.0``, as ``np.array_equal`` does): a digest of
+    each, numbered through ``ids`` (digest -> id, shared between the two sides), so equal
+    distributions are found without comparing every pair of arrays."""
+    clouds = problem.left if side == "left" else problem.right
+    weights = problem.left_weights if side == "left" else problem.right_weights
+    assert weights is not None  # Wasserstein cloud weights default to uniform in pairwise()
     out = np.full(len(clouds), -1, dtype=np.int64)
     for i in np.unique(idx):
-        digest = hashlib.blake2b(digest_size=16)
-        digest.update(np.asarray(clouds[i].shape, np.int64).tobytes())
-        digest.update((clouds[i] + 0.0).tobytes())
-        digest.update((weights[i] + 0.0).tobytes())
-        out[i] = ids.setdefault(digest.digest(), len(ids))
+        key = (side, int(i))
+        digest = problem.digests.get(key)
+        if digest is None:
+            h = hashlib.blake2b(digest_size=16)
+            h.update(np.asarray(clouds[i].shape, np.int64).tobytes())
+            h.update((clouds[i] + 0.0).tobytes())
+            h.update((weights[i] + 0.0).tobytes())
+            digest = problem.digests[key] = h.digest()
+        out[i] = ids.setdefault(digest, len(ids))
     return out
 
 
@@ -131,10 +141,10 @@ def _wasserstein_block(problem: PairwiseProblem, I, J):
         assert problem.left_weights is not None and problem.right_weights is not None
         ids: dict = {}
         if problem.right is problem.left:
-            lk = rk = _content_ids(problem.left, problem.left_weights, np.concatenate([I, J]), ids)
+            lk = rk = _content_ids(problem, "left", np.concatenate([I, J]), ids)
         else:
-            lk = _content_ids(problem.left, problem.left_weights, I, ids)
-            rk = _content_ids(problem.right, problem.right_weights, J, ids)
+            lk = _content_ids(problem, "left", I, ids)
+            rk = _content_ids(problem, "right", J, ids)
         # one distribution twice: W = 0 exactly (the solver's sum would leave ~1e-17)
         twice = lk[I] == rk[J]
         values[twice], residual[twice] = 0.0, 0.0
