@@ -225,13 +225,51 @@ def low_cost(sample):
     most ``kmax = floor(COST_FLOOR_QUANTILE (len - 1))``. On a long sample one pass keeps the
     ``kmax + 2`` smallest in a max-heap (most entries are rejected by one comparison with its
     top) while it counts the non-zero entries and finds the largest, without copying the
-    sample (a batch of 50-point problems spent ~7 % of its time here with the copy); a short
-    one is copied and selected from."""
+    sample (a batch of 50-point problems spent ~7 % of its time here with the copy); on a short
+    sample the heap keeps every non-zero magnitude. One loop in this one kernel: a separate
+    helper cost one more compile on the first ``emd``, and a second copy-and-select loop in
+    another branch made the heap loop run several times slower."""
     total = sample.shape[0]
     size = int(np.floor(COST_FLOOR_QUANTILE * (total - 1))) + 2
-    if 8 * size > total:  # short: select from a copy of the non-zero magnitudes
+    if 8 * size > total:  # short: keep every non-zero magnitude
         size = total
-    scratch, kept, count, top = _smallest_magnitudes(sample, size)
+    scratch = np.empty(size)
+    kept = 0
+    count = 0
+    top = 0.0
+    for t in range(total):
+        v = abs(sample[t])
+        if v > top:
+            top = v
+        if v == 0.0:
+            continue
+        count += 1
+        if kept < size:  # sift up
+            c = kept
+            kept += 1
+            while c > 0:
+                parent = (c - 1) // 2
+                if scratch[parent] >= v:
+                    break
+                scratch[c] = scratch[parent]
+                c = parent
+            scratch[c] = v
+            continue
+        if v >= scratch[0]:
+            continue
+        c = 0  # replace the top, sift down
+        while True:
+            left = 2 * c + 1
+            if left >= size:
+                break
+            big = left
+            if left + 1 < size and scratch[left + 1] > scratch[left]:
+                big = left + 1
+            if scratch[big] <= v:
+                break
+            scratch[c] = scratch[big]
+            c = big
+        scratch[c] = v
     if count == 0:
         return 1.0
     # scratch[:kept] holds the min(count, kmax + 2) smallest non-zero magnitudes (all of them
@@ -249,52 +287,6 @@ def low_cost(sample):
     for k in range(total):
         mags[k] = abs(sample[k])
     return max(quantile, COST_FLOOR_MEDIAN_FRACTION * median_in_place(mags))
-
-
-@njit(cache=True)
-def _smallest_magnitudes(sample, size):
-    """The ``min(size, count)`` smallest non-zero ``|sample|`` (unordered), their number, the
-    number ``count`` of non-zero entries and ``max|sample|``, in one pass: a max-heap of
-    ``size`` entries (a plain copy when ``size`` is the sample's length)."""
-    total = sample.shape[0]
-    heap = np.empty(size)
-    kept = 0
-    count = 0
-    top = 0.0
-    for t in range(total):
-        v = abs(sample[t])
-        if v > top:
-            top = v
-        if v == 0.0:
-            continue
-        count += 1
-        if kept < size:  # sift up
-            c = kept
-            kept += 1
-            while c > 0:
-                parent = (c - 1) // 2
-                if heap[parent] >= v:
-                    break
-                heap[c] = heap[parent]
-                c = parent
-            heap[c] = v
-            continue
-        if v >= heap[0]:
-            continue
-        c = 0  # replace the top, sift down
-        while True:
-            left = 2 * c + 1
-            if left >= size:
-                break
-            big = left
-            if left + 1 < size and heap[left + 1] > heap[left]:
-                big = left + 1
-            if heap[big] <= v:
-                break
-            heap[c] = heap[big]
-            c = big
-        heap[c] = v
-    return heap, kept, count, top
 
 
 @njit(cache=True)
