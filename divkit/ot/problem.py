@@ -158,6 +158,39 @@ def _kth_smallest(values, k):
     return values[k]
 
 
+@njit(cache=True, inline="always")
+def _heap_push(heap, filled, v):
+    """Put ``v`` into the max-heap ``heap[:filled]`` (sift up); the heap then has ``filled + 1``
+    entries."""
+    c = filled
+    while c > 0:
+        parent = (c - 1) // 2
+        if heap[parent] >= v:
+            break
+        heap[c] = heap[parent]
+        c = parent
+    heap[c] = v
+
+
+@njit(cache=True, inline="always")
+def _heap_replace_top(heap, size, v):
+    """Replace the top of the full max-heap ``heap[:size]`` by ``v`` (smaller than it) and sift
+    it down."""
+    c = 0
+    while True:
+        left = 2 * c + 1
+        if left >= size:
+            break
+        big = left
+        if left + 1 < size and heap[left + 1] > heap[left]:
+            big = left + 1
+        if heap[big] <= v:
+            break
+        heap[c] = heap[big]
+        c = big
+    heap[c] = v
+
+
 @njit(cache=True)
 def _order_stat_pair(values, k):
     """The ``k``-th and ``(k + 1)``-th smallest entries (the second clipped to the last) of
@@ -179,33 +212,12 @@ def _order_stat_pair(values, k):
             second = min(second, values[t])
         return first, second
     heap = np.empty(size)
-    for t in range(size):  # heapify the first entries (sift up)
-        v = values[t]
-        c = t
-        while c > 0:
-            parent = (c - 1) // 2
-            if heap[parent] >= v:
-                break
-            heap[c] = heap[parent]
-            c = parent
-        heap[c] = v
+    for t in range(size):  # heapify the first entries
+        _heap_push(heap, t, values[t])
     for t in range(size, total):
         v = values[t]
-        if v >= heap[0]:
-            continue
-        c = 0  # replace the top, sift down
-        while True:
-            left = 2 * c + 1
-            if left >= size:
-                break
-            big = left
-            if left + 1 < size and heap[left + 1] > heap[left]:
-                big = left + 1
-            if heap[big] <= v:
-                break
-            heap[c] = heap[big]
-            c = big
-        heap[c] = v
+        if v < heap[0]:
+            _heap_replace_top(heap, size, v)
     # the heap holds the k + 2 smallest entries: the largest (its root) is the (k + 1)-th, the
     # larger of the root's children the k-th (no sort: numba's sort alone took ~2 s to compile
     # on the first emd call)
@@ -244,32 +256,11 @@ def low_cost(sample):
         if v == 0.0:
             continue
         count += 1
-        if kept < size:  # sift up
-            c = kept
+        if kept < size:
+            _heap_push(scratch, kept, v)
             kept += 1
-            while c > 0:
-                parent = (c - 1) // 2
-                if scratch[parent] >= v:
-                    break
-                scratch[c] = scratch[parent]
-                c = parent
-            scratch[c] = v
-            continue
-        if v >= scratch[0]:
-            continue
-        c = 0  # replace the top, sift down
-        while True:
-            left = 2 * c + 1
-            if left >= size:
-                break
-            big = left
-            if left + 1 < size and scratch[left + 1] > scratch[left]:
-                big = left + 1
-            if scratch[big] <= v:
-                break
-            scratch[c] = scratch[big]
-            c = big
-        scratch[c] = v
+        elif v < scratch[0]:
+            _heap_replace_top(scratch, size, v)
     if count == 0:
         return 1.0
     # scratch[:kept] holds the min(count, kmax + 2) smallest non-zero magnitudes (all of them

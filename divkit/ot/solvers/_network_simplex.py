@@ -852,6 +852,10 @@ def solve_certify_batch(A, B, Cs, shared_cost, masses, s_rows, s_cols, price_rto
     duals = np.zeros((n_prob, 4))
     floors = np.zeros(n_prob)
     flags = np.zeros(n_prob, dtype=np.int64)
+    # emd_batch validated the costs (all finite); a shared one is measured once
+    shared_min = shared_max = 0.0
+    if shared_cost:
+        shared_min, shared_max, _bad = min_max_finite(Cs[0])
     counter = np.zeros(1, dtype=np.int64)
     for _worker in prange(n_workers):
         while True:
@@ -859,7 +863,10 @@ def solve_certify_batch(A, B, Cs, shared_cost, masses, s_rows, s_cols, price_rto
             if k >= n_prob:
                 break
             C = Cs[0] if shared_cost else Cs[k]
-            cmin, cmax, _bad = min_max_finite(C)  # emd_batch validated the costs: all finite
+            if shared_cost:
+                cmin, cmax = shared_min, shared_max
+            else:
+                cmin, cmax, _bad_k = min_max_finite(C)
             _solve_certify_one(k, A[k], B[k], C, cmin, cmax, masses[k], s_rows, s_cols,
                                price_rtol, block, max_iter, artificial_flow_rtol, R, K, V,
                                counts, F, G, Fc, Gc, status, iters, sums, duals, floors, flags)
