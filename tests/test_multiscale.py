@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 from naive import naive_cost_matrix
 
 from divkit.ot import OptimalityError, OTResult, emd
+from divkit.ot.solvers._multiscale_kernels import MODE_COLLECT, MODE_MAX
 from divkit.ot.solvers.multiscale import (
+    _build_tree,
+    _search,
     all_pairs_dual_violation,
     grid_points,
     multiscale_wasserstein,
@@ -236,6 +239,43 @@ def test_violation_search_exact_on_random_duals(rng):
                 at_pair = f[pair[0]] + g[pair[1]] - dense_cost(x[[pair[0]]], y[[pair[1]]], p)[0, 0]
                 assert at_pair == pytest.approx(ref, rel=1e-13, abs=1e-15)
     assert all_pairs_dual_violation([[0.0]], [[1.0]], [0.0], [0.0]) == (0.0, (-1, -1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.integers(1, 3), n=st.integers(1, 300), m=st.integers(1, 300), integer=st.booleans(),
+       scale=st.sampled_from([1e-100, 1e-3, 1.0, 1e3, 1e90]), quantile=st.sampled_from([0.0, 0.9, 0.999]),
+       seed=st.integers(0, 2**31 - 1))
+def test_grouped_pair_search_finds_what_brute_force_finds(d, n, m, integer, scale, quantile, seed):
+    """The pair search with query groups and frontiers (what the solver and the certificate
+    run) against every pair evaluated in the same operation order: the same pairs above the
+    threshold, and the same maximum to the last bit. Integer points give ties and duplicates;
+    the potentials are made tight on a random matching so that many pairs sit at the threshold."""
+    rng = np.random.default_rng(seed)
+    if integer:
+        x = rng.integers(0, 4, (n, d)).astype(float) * scale
+        y = rng.integers(0, 4, (m, d)).astype(float) * scale
+    else:
+        x = rng.random((n, d)) * scale
+        y = rng.random((m, d)) * scale
+    tx = _build_tree(x, np.ones(n))
+    ty = _build_tree(y, np.ones(m))
+    xq, yl = x[tx.perm], y[ty.perm]
+    C = ((xq[:, None, :] - yl[None, :, :]) ** 2).sum(-1)  # the kernel's order for p = 2
+    g = rng.standard_normal(m) * scale**2
+    f = np.min(C - g[None, :], axis=1)  # c-transform: f_i + g_j <= c_ij, equality somewhere
+    f[rng.random(n) < 0.3] += rng.random() * scale**2  # and some rows violated
+    V = (f[:, None] + g[None, :]) - C
+    tol = float(np.quantile(V, quantile))
+    _, cols, counts, best, bq, bj = _search(MODE_COLLECT, xq, f, ty, ty.depth, g, 2.0, tol, m,
+                                            query_tree=tx, query_depth=tx.depth)
+    for q in range(n):
+        assert sorted(cols[q * m:q * m + counts[q]]) == list(np.flatnonzero(V[q] > tol))
+    _, _, _, best, bq, bj = _search(MODE_MAX, xq, f, ty, ty.depth, g, 2.0, 0.0,
+                                    query_tree=tx, query_depth=tx.depth)
+    if V.max() > 0:
+        assert best == V.max() and V[bq, bj] == best
+    else:
+        assert not best > 0
 
 
 def test_certificate_rejects_wrong_potentials(rng):

@@ -202,7 +202,7 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, depth, upath, vpath):
 def run_simplex(src, dst, cost, n, parent, pdir, pflow, pi, thread, rev, depth, tol, max_iter):
     """Pivot until no listed arc has reduced cost below ``-tol``; the tree is updated in place.
 
-    Returns ``(status, pivots)``. Pricing: cyclic blocks of ``max(64, sqrt K)`` arcs, entering
+    Returns ``(status, pivots)``. Pricing: cyclic blocks of ``max(32, sqrt(K) / 4)`` arcs, entering
     the most negative arc of the first block holding one; the best few arcs of that block are
     re-priced first at the next pivot (a candidate list).
     """
@@ -212,7 +212,11 @@ def run_simplex(src, dst, cost, n, parent, pdir, pflow, pi, thread, rev, depth, 
     vpath = np.empty(N, dtype=np.int64)
     if K == 0:
         return STATUS_OPTIMAL, 0
-    block = max(64, int(math.sqrt(K)))
+    # Smaller blocks than the dense solver's sqrt(K): in the arc-adding rounds the pivots then
+    # follow the arc list (sorted by source, in tree order, so spatially) and re-hang smaller
+    # subtrees. Measured side by side: 256x256 log-GRF 34.8 s with sqrt(K) / 4 against 42.6 s
+    # with sqrt(K); 128x128 images 0.87-0.96 of the time; sqrt(K) / 8 and / 16 within noise of / 4.
+    block = max(32, int(0.25 * math.sqrt(K)))
     n_cand = 8
     cand = np.full(n_cand, -1, dtype=np.int64)
     start = 0
