@@ -26,7 +26,10 @@ def test_gp_critic_within_ten_percent_of_theta(theta):
     # the two-sided penalty lets the slope reach 1 + theta/(2 lambda): a small, known overshoot
     assert res.estimate.item() <= theta * (1 + theta / 20) * 1.03
     assert res.trace.shape == (500,) and res.trace.device.type == "cpu"
-    assert res.gradient_norm.item() == pytest.approx(1.0, abs=0.15)
+    # gradient_norm is the largest norm over ~3000 probe points, so it sits above the optimal
+    # slope 1 + theta/(2 lambda): measured 4-10 % above it over 8 seeds (torch 2.13; torch 2.1
+    # gives 1.1504 at theta = 1 with this seed). The margin is 15 % of that slope.
+    assert 0.85 <= res.gradient_norm.item() <= (1 + theta / 20) * 1.15
 
 
 def test_clip_critic_increases_with_theta():
