@@ -75,9 +75,10 @@ SEARCH_BUCKET = 16
 #: Queries are searched in groups of ``2**SEARCH_GROUP_DEPTHS`` neighbours (cells of their own
 #: tree); a group descends the other tree once, box to box, down to cells of at most
 #: ``SEARCH_FRONTIER`` leaves, and its queries start from there. Measured on 128x128 log-GRF
-#: images (one search at the finest level): 0.11 s per query from the root, 0.052 s with
-#: groups of 16 and a frontier of 16 leaves; groups of 8 .. 64 and frontiers of 4 .. 16 leaves
-#: are within 15 % of that, frontiers of 64 and 256 leaves are slower (0.07, 0.09 s).
+#: images (one search at the finest level): 0.11 s with every query starting at the root,
+#: 0.052 s with groups of 16 and a frontier of 16 leaves; groups of 32 and 64 within 6 % of
+#: that, groups of 8 and 128 and frontiers of 4 and 8 leaves within 20 %, frontiers of 64 and
+#: 256 leaves slower (0.07, 0.09 s).
 SEARCH_GROUP_DEPTHS = 4
 SEARCH_FRONTIER = 16
 
