@@ -148,21 +148,22 @@ class _Tree:
     def span(self, t: int):
         return int(self.depth_off[t]), int(self.depth_off[t + 1])
 
-    def descendants(self, t: int, t_fine: int):
-        """Local index ranges at depth ``t_fine`` of the cells at depth ``t``."""
-        a0, a1 = self.span(t)
+    def _fine_ranges(self, t_fine: int, n0: int, n1: int):
+        """Local index ranges at depth ``t_fine`` of the nodes ``n0..n1-1`` (all above it)."""
         b0, b1 = self.span(t_fine)
         fine = self.starts[b0:b1]
-        return (np.searchsorted(fine, self.starts[a0:a1]).astype(np.int64),
-                np.searchsorted(fine, self.ends[a0:a1]).astype(np.int64))
+        return (np.searchsorted(fine, self.starts[n0:n1]).astype(np.int64),
+                np.searchsorted(fine, self.ends[n0:n1]).astype(np.int64))
+
+    def descendants(self, t: int, t_fine: int):
+        """Local index ranges at depth ``t_fine`` of the cells at depth ``t``."""
+        return self._fine_ranges(t_fine, *self.span(t))
 
     def leaf_ranges(self, t: int):
-        """For every node at depth <= t, its range of depth-``t`` cells (local indices)."""
+        """For every node at depth <= t, its range of depth-``t`` cells (memoised: the search
+        of every arc-adding round asks for the same depth)."""
         if t not in self._leaf_ranges:
-            a0, a1 = self.span(t)
-            fine = self.starts[a0:a1]
-            self._leaf_ranges[t] = (np.searchsorted(fine, self.starts[:a1]).astype(np.int64),
-                                    np.searchsorted(fine, self.ends[:a1]).astype(np.int64))
+            self._leaf_ranges[t] = self._fine_ranges(t, 0, self.span(t)[1])
         return self._leaf_ranges[t]
 
     def upper_values(self, t: int, values: np.ndarray) -> np.ndarray:
