@@ -7,9 +7,10 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from naive import naive_cost_matrix
+from naive import naive_cost_matrix, naive_transport_lp
 
 from divkit.ot import OptimalityError, OTResult, emd
+from divkit.ot.solvers import _sparse_simplex
 from divkit.ot.solvers._multiscale_kernels import MODE_COLLECT, MODE_MAX
 from divkit.ot.solvers.multiscale import (
     _build_tree,
@@ -183,6 +184,110 @@ def test_raw_solution_fields(rng):
     assert sol.flows.size <= 200 + 150 - 1 and np.all(sol.flows > 0)
     C = dense_cost(x, y, 2.0)
     assert np.max(sol.f[:, None] + sol.g[None, :] - C) <= sol.violation_bound
+
+
+# ---------------------------------------------------------------- the sparse network simplex
+
+
+def check_tree(state, n, m, a, b, pi0, arc_cost):
+    """Every invariant of the sparse simplex's spanning tree, recomputed naively from ``parent``."""
+    parent, pdir, pflow, pi, thread, rev, succ, last = state
+    N, root = n + m + 1, n + m
+    children = [[] for _ in range(N)]
+    for v in range(N):
+        if v != root:
+            assert 0 <= parent[v] < N
+            children[parent[v]].append(v)
+    order = []  # a preorder (any child order) from the root, every node reached once
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        order.append(v)
+        stack.extend(children[v])
+    assert sorted(order) == list(range(N))
+    sub = {}
+    for v in reversed(order):
+        sub[v] = {v}.union(*(sub[c] for c in children[v]))
+    walk = [root]  # the thread is one cycle through all nodes, rev its inverse
+    for _ in range(N - 1):
+        walk.append(int(thread[walk[-1]]))
+    assert sorted(walk) == list(range(N)) and thread[walk[-1]] == root
+    assert all(rev[thread[v]] == v for v in range(N))
+    pos = {v: t for t, v in enumerate(walk)}
+    for v in range(N):  # each subtree is the succ[v] nodes from v on, ending at last[v]
+        assert succ[v] == len(sub[v])
+        assert set(walk[pos[v]:pos[v] + succ[v]]) == sub[v]
+        assert last[v] == walk[pos[v] + succ[v] - 1]
+    net = np.concatenate([a, -b, [0.0]])  # flow conservation, non-negative flows
+    for v in range(N):
+        if v != root:
+            assert pflow[v] >= 0
+            net[v] -= pdir[v] * pflow[v]
+            net[parent[v]] += pdir[v] * pflow[v]
+            # strongly feasible: a zero-flow tree arc points up (towards the root)
+            assert pflow[v] > 0 or pdir[v] == 1
+            # tree arcs tight: real ones at their cost, artificial ones at the cost pi0 implied
+            u, w = (v, parent[v]) if pdir[v] == 1 else (parent[v], v)
+            c = pi0[v] * pdir[v] if root in (u, w) else arc_cost[(u, w - n)]
+            assert abs(c - pi[u] + pi[w]) <= 1e-9 * (1 + abs(pi0).max())
+    assert np.allclose(net, 0.0, atol=1e-9)
+
+
+def test_sparse_simplex_tree_invariants_after_every_pivot():
+    """The spanning tree (parent, preorder thread, subtree sizes and last nodes, potentials) is
+    checked against a naive recomputation after every single pivot, on random sparse problems
+    with integer costs and masses (ties, degenerate pivots) and arcs missing; the final cost
+    against an LP on the same arcs. Pivots that move the cut subtree's potentials and pivots
+    that move the rest of the tree's (the larger side) both occur."""
+    rng = np.random.default_rng(7)
+    side_counts = {"subtree": 0, "rest": 0}
+    for _case in range(40):
+        n, m = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        a = rng.integers(1, 4, n).astype(float)
+        b = rng.integers(1, 4, m).astype(float)
+        b *= a.sum() / b.sum()
+        keep = rng.random((n, m)) < rng.uniform(0.3, 1.0)
+        i, j = 0, 0  # the north-west corner plan's arcs keep the arc set feasible
+        ra, rb = a.copy(), b.copy()
+        while i < n and j < m:
+            keep[i, j] = True
+            t = min(ra[i], rb[j])
+            ra[i] -= t
+            rb[j] -= t
+            if ra[i] <= 1e-12 * a.sum():
+                i += 1
+            else:
+                j += 1
+        src, dst = (arr.astype(np.int64) for arr in np.nonzero(keep))
+        order = rng.permutation(src.size)
+        src, dst = src[order], dst[order]
+        C = rng.integers(0, 6, (n, m)).astype(float)
+        cost = C[src, dst]
+        arc_cost = {(int(s), int(d)): float(C[s, d]) for s, d in zip(src, dst)}
+        big = 1e3
+        pi0 = np.concatenate([rng.integers(-2, 3, n) + big, -(rng.integers(-2, 3, m) + big), [0.0]])
+        state = _sparse_simplex.init_tree(a, b, pi0)
+        check_tree(state, n, m, a, b, pi0, arc_cost)
+        for _pivot in range(10 * (n + m) ** 2):
+            pi_before = state[3].copy()
+            status, its = _sparse_simplex.run_simplex(src, dst, cost, n, *state, 1e-12, 1)
+            if its:
+                # the root's potential moves only when the rest of the tree is the moved side
+                side_counts["rest" if state[3][n + m] != pi_before[n + m] else "subtree"] += 1
+                check_tree(state, n, m, a, b, pi0, arc_cost)
+            if status == _sparse_simplex.STATUS_OPTIMAL:
+                break
+            assert status == _sparse_simplex.STATUS_MAX_ITER
+        else:
+            raise AssertionError("no optimum within the pivot budget")
+        parent, pdir, pflow, pi = state[:4]
+        assert np.all(cost - pi[src] + pi[n + dst] >= -1e-12)
+        rows, cols, flows = _sparse_simplex.tree_arcs(parent, pflow, n, m)
+        on_root = parent[: n + m] == n + m
+        assert np.all(pflow[: n + m][on_root] <= 1e-12)  # no flow left on artificial arcs
+        ref = naive_transport_lp(a, b, C, allowed=keep)
+        assert abs(float(flows @ C[rows, cols]) - ref) <= 1e-9 * max(ref, 1.0)
+    assert side_counts["subtree"] > 0 and side_counts["rest"] > 0, side_counts
 
 
 # ---------------------------------------------------------------- the all-pairs certificate

@@ -308,8 +308,8 @@ def solve_multiscale(x, y, a, b, *, p: float = 2.0, top_size: int = 256, level_s
     log = []
     prev = None
     f = g = None
-    # the network simplex tree (parent, pdir, pflow, pi, thread, rev, depth) of _s.init_tree
-    state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    # the network simplex tree (parent, pdir, pflow, pi, thread, rev, succ, last) of _s.init_tree
+    state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     for _li, (dx, dy) in enumerate(levels):
         x0, x1 = tx.span(dx)
         y0, y1 = ty.span(dy)
