@@ -62,7 +62,8 @@ sphinx_gallery_conf = {
 API_SECTIONS = [
     ("divkit", "divkit", "The top-level names: f-divergences, closed forms on histograms, exact OT, MMD."),
     ("divkit.gaussian", "divkit.gaussian", "Closed forms between Gaussians (KL, Bhattacharyya, Hellinger, Bures W2)."),
-    ("divkit.ot", "divkit.ot", "Exact optimal transport: LP primal and dual, network simplex, multiscale sparse solver, 1-D and sliced W_p."),
+    ("divkit.ot", "divkit.ot",
+     "Exact optimal transport: LP primal and dual, network simplex, multiscale sparse solver, 1-D and sliced W_p."),
     ("divkit.mmd", "divkit.mmd", "Maximum mean discrepancy: kernels, estimators, two-sample tests."),
     ("divkit.torch", "divkit.torch", "The optional torch adapter (requires PyTorch)."),
 ]
