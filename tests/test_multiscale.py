@@ -198,26 +198,33 @@ def check_tree(state, n, m, a, b, pi0, arc_cost):
         if v != root:
             assert 0 <= parent[v] < N
             children[parent[v]].append(v)
-    order = []  # a preorder (any child order) from the root, every node reached once
+    order = []  # every node reached from the root once
     stack = [root]
     while stack:
         v = stack.pop()
         order.append(v)
         stack.extend(children[v])
     assert sorted(order) == list(range(N))
-    sub = {}
+    size = [1] * N
     for v in reversed(order):
-        sub[v] = {v}.union(*(sub[c] for c in children[v]))
+        if v != root:
+            size[parent[v]] += size[v]
     walk = [root]  # the thread is one cycle through all nodes, rev its inverse
     for _ in range(N - 1):
         walk.append(int(thread[walk[-1]]))
     assert sorted(walk) == list(range(N)) and thread[walk[-1]] == root
     assert all(rev[thread[v]] == v for v in range(N))
     pos = {v: t for t, v in enumerate(walk)}
-    for v in range(N):  # each subtree is the succ[v] nodes from v on, ending at last[v]
-        assert succ[v] == len(sub[v])
-        assert set(walk[pos[v]:pos[v] + succ[v]]) == sub[v]
-        assert last[v] == walk[pos[v] + succ[v] - 1]
+    # a preorder: each subtree is the succ[v] nodes from v on, ending at last[v], i.e. its
+    # interval of positions starts after its parent's, lies inside it, and misses its siblings'
+    for v in range(N):
+        assert succ[v] == size[v]
+        assert last[v] == walk[pos[v] + size[v] - 1]
+        kids = sorted(children[v], key=pos.get)
+        start = pos[v] + 1
+        for c in kids:
+            assert pos[c] >= start and pos[c] + size[c] <= pos[v] + size[v]
+            start = pos[c] + size[c]
     net = np.concatenate([a, -b, [0.0]])  # flow conservation, non-negative flows
     for v in range(N):
         if v != root:
@@ -241,8 +248,9 @@ def test_sparse_simplex_tree_invariants_after_every_pivot():
     that move the rest of the tree's (the larger side) both occur."""
     rng = np.random.default_rng(7)
     side_counts = {"subtree": 0, "rest": 0}
-    for _case in range(40):
-        n, m = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+    for case in range(48):
+        hi = 9 if case < 40 else 31  # small problems, then a few with deeper trees
+        n, m = int(rng.integers(1, hi)), int(rng.integers(1, hi))
         a = rng.integers(1, 4, n).astype(float)
         b = rng.integers(1, 4, m).astype(float)
         b *= a.sum() / b.sum()
@@ -288,6 +296,49 @@ def test_sparse_simplex_tree_invariants_after_every_pivot():
         ref = naive_transport_lp(a, b, C, allowed=keep)
         assert abs(float(flows @ C[rows, cols]) - ref) <= 1e-9 * max(ref, 1.0)
     assert side_counts["subtree"] > 0 and side_counts["rest"] > 0, side_counts
+
+
+def test_potential_walk_over_runs_shifts_each_node_once():
+    """The two-cursor potential walk (``_walk_runs``) on random trees and random runs of their
+    preorder: every node of the runs moves once, no other node moves. A run is marked
+    splittable only where every subtree starting in it ends in it or at ``stop`` (as in a pivot);
+    runs that are not (the root's run in a pivot) must never be split."""
+    rng = np.random.default_rng(11)
+    for _case in range(400):
+        N = int(rng.integers(2, 60))
+        parent = np.full(N, -1)
+        for v in range(1, N):
+            parent[v] = int(rng.integers(0, v))
+        children = [[] for _ in range(N)]
+        for v in range(1, N):
+            children[parent[v]].append(v)
+        walk, stack = [], [0]
+        while stack:
+            v = stack.pop()
+            walk.append(v)
+            stack.extend(children[v][::-1])
+        thread = np.empty(N, dtype=np.int64)
+        for t, v in enumerate(walk):
+            thread[v] = walk[(t + 1) % N]
+        size = np.ones(N, dtype=np.int64)
+        for v in reversed(walk[1:]):
+            size[parent[v]] += size[v]
+        pos = {v: t for t, v in enumerate(walk)}
+        last = np.array([walk[pos[v] + size[v] - 1] for v in range(N)], dtype=np.int64)
+        stop = int(rng.choice(walk))
+        cuts = np.sort(rng.choice(np.arange(1, N), size=int(rng.integers(0, min(N - 1, 6) + 1)), replace=False))
+        segments = [seg for seg in np.split(np.arange(N), cuts) if rng.random() < 0.7]
+        rng.shuffle(segments)
+        first = np.array([walk[seg[0]] for seg in segments], dtype=np.int64)
+        final = np.array([walk[seg[-1]] for seg in segments], dtype=np.int64)
+        closed = [all(pos[last[walk[t]]] <= seg[-1] or last[walk[t]] == stop for t in seg) for seg in segments]
+        split = np.array([c and rng.random() < 0.9 for c in closed], dtype=np.bool_)
+        pi = np.zeros(N)
+        _sparse_simplex._walk_runs(pi, thread, last, first, final, split, len(segments), 1.0, stop)
+        expect = np.zeros(N)
+        for seg in segments:
+            expect[[walk[t] for t in seg]] = 1.0
+        np.testing.assert_array_equal(pi, expect)
 
 
 # ---------------------------------------------------------------- the all-pairs certificate
