@@ -145,7 +145,8 @@ def _pivot(u, v, rc, parent, pdir, pflow, pi, thread, rev, succ, last, upath, vp
            old_rev, old_after, old_succ, run_first, run_last, run_split):
     """Enter ``u -> v`` (``rc < 0``): push flow round the cycle, re-hang the cut subtree.
 
-    ``upath``/``vpath`` and the ``old_*`` arrays are scratch space of length ``n + m + 1``."""
+    ``upath``/``vpath`` and the ``old_*`` arrays are scratch space of length ``n + m + 1``, the
+    ``run_*`` arrays of length ``2 (n + m + 1)``."""
     # The apex: climb from whichever end has the smaller subtree; a proper descendant has a
     # strictly smaller one, so neither climb passes the apex.
     nu = 0
