@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-from ._numba import FASTMATH
+from ._numba import FASTMATH, build_once
 from ._validation import (
     as_array,
     check_bool,
@@ -435,16 +435,9 @@ def _build_pair_rows(code: int, accurate: bool, parallel: bool):
     return pair_rows
 
 
-_PAIR_ROWS_KERNELS: dict = {}
-
-
 def pair_rows_kernel(code: int, accurate: bool, parallel: bool):
     """The row-loop kernel for one divergence code and pass, built on first use."""
-    key = (int(code), bool(accurate), bool(parallel))
-    kernel = _PAIR_ROWS_KERNELS.get(key)
-    if kernel is None:
-        kernel = _PAIR_ROWS_KERNELS[key] = _build_pair_rows(*key)
-    return kernel
+    return build_once(_build_pair_rows, int(code), bool(accurate), bool(parallel))
 
 
 #: below this many bins in total, waking the thread pool costs more than it saves

@@ -2,7 +2,7 @@
 
 * Each divergence code has its own row-loop kernel, built on first use: a call compiles its own
   formula only (checked in a fresh process on an empty cache: the formula helpers of other codes
-  are never compiled).
+  are never compiled). Likewise each MMD kernel variant (kernel, base quantity, GEMM or not).
 * ``parallel=True`` builds are made only for inputs large enough to use them, and a kernel's
   serial and parallel builds never share a disk-cache entry.
 """
@@ -41,7 +41,8 @@ def test_a_divergence_compiles_only_its_own_formula(tmp_path):
         assert divkit.tv([0.5, 0.5], [0.25, 0.75]) == 0.25
         helpers = [d._log_ratio, d._bregman, d._mixture_term, d._alpha_term, d._log_ratio_accurate]
         print([h.py_func.__name__ for h in helpers if h.signatures])
-        print(sorted(d._PAIR_ROWS_KERNELS))
+        from divkit._numba import built_keys
+        print(built_keys(d._build_pair_rows))
         divkit.kl([0.5, 0.5], [0.25, 0.75])
         print([h.py_func.__name__ for h in helpers if h.signatures])
         """,
@@ -51,6 +52,78 @@ def test_a_divergence_compiles_only_its_own_formula(tmp_path):
     assert tv_helpers == "[]"  # TV's kernel holds |p - q| / 2 only: no logarithm compiled
     assert tv_kernels == f"[({_discrete.CODE_TV}, False, False)]"  # small input: serial fast pass only
     assert kl_helpers == "['_log_ratio']"  # KL's fast pass needs the log ratio, nothing else
+
+
+def test_an_mmd_compiles_only_its_own_kernel_variant(tmp_path):
+    out = _fresh_process(
+        """
+        import numpy as np
+        import divkit
+        from divkit.mmd import _kernels as k
+
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(50, 2)), rng.normal(size=(60, 2))
+        divkit.mmd2(x, y, "gaussian", 1.0)
+        from divkit._numba import built_keys
+        builders = (k._build_apply_kernel, k._build_base_row, k._build_kernel_sum, k._build_kernel_matrix,
+                    k._build_paired_values)
+        print(sorted((b.__name__, key) for b in builders for key in built_keys(b)))
+        print([f.py_func.__name__ for f in (k._gemm_block, k._gaussian_row_from_gemm) if f.signatures])
+        """,
+        tmp_path,
+    )
+    builds, gemm_helpers = out.splitlines()
+    from divkit.mmd import _kernels as k
+
+    # low dimension: squared distances from differences, the Gaussian formula only, one thread
+    assert builds == str(sorted([("_build_apply_kernel", (k.GAUSSIAN,)),
+                                 ("_build_base_row", (k.BASE_SQDIST, False)),
+                                 ("_build_kernel_sum", (k.GAUSSIAN, k.BASE_SQDIST, False, False))]))
+    assert gemm_helpers == "[]"  # no BLAS block, no fused GEMM row
+
+
+def test_mmd_variants_prune_only_what_their_constants_exclude(rng):
+    """Each kernel variant, serial and parallel, sum, matrix and paired values, with and
+    without the GEMM form, symmetric (Y is X) or not, against the textbook formulas: a branch
+    pruned from a variant that needed it would show here. The inputs span 2 x 2 blocks, so
+    the parallel builds' second chunk has blocks of its own (and a mirrored one)."""
+    from naive import naive_kernel_matrix
+
+    from divkit.mmd import _kernels as k
+    from divkit.mmd.kernels import resolve_kernel
+
+    n, m = k.BLOCK + 21, k.BLOCK + 9
+    X, Y = rng.normal(size=(n, 3)), rng.normal(size=(m, 3))
+    cases = [("gaussian", [0.8], [1.0]), ("gaussian", [0.8, 2.5], [0.25, 1.5]),
+             ("laplacian", [0.8, 2.5], [0.25, 1.5]), ("laplacian_l2", [0.8, 2.5], [0.25, 1.5]),
+             ("imq", [0.8, 2.5], [0.25, 1.5]), ("polynomial", None, None), ("linear", None, None),
+             ("energy", None, None)]
+    nx, ny = np.einsum("ij,ij->i", X, X), np.einsum("ij,ij->i", Y, Y)
+    for name, sigmas, weights in cases:
+        spec = resolve_kernel(name, sigmas, X, Y, kernel_weights=weights)
+        options = {} if sigmas is None else {"sigmas": sigmas, "weights": weights}
+        naive = {False: naive_kernel_matrix(X, Y, name, **options), True: naive_kernel_matrix(X, X, name, **options)}
+        coefficients = (spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0, spec.degree)
+        # the forms kernel_sum can choose: squared distances of Gaussian and IMQ kernels by GEMM
+        # or from differences, inner products by GEMM, everything else from differences
+        gemm_forms = (False, True) if name in ("gaussian", "imq") else (spec.base_kind == k.BASE_DOT,)
+        for use_gemm in gemm_forms:
+            # a parallel build differs from its serial one only in the prange over chunks (the
+            # thread-count tests cover it per kernel); two variants here keep compile time down
+            for parallel in (False, True) if name in ("imq", "polynomial") else (False,):
+                chunks = 2 if parallel else 1
+                for symmetric in (False, True):
+                    Z, nz = (X, nx) if symmetric else (Y, ny)
+                    prep = (X, Z, np.ascontiguousarray(Z.T), nx, nz, symmetric)
+                    out = np.empty((n, Z.shape[0]))
+                    k.kernel_matrix_kernel(spec.code, spec.base_kind, use_gemm, parallel)(
+                        *prep, *coefficients, out, chunks)
+                    np.testing.assert_allclose(out, naive[symmetric], rtol=1e-12, atol=1e-14)
+                    total = k.kernel_sum_kernel(spec.code, spec.base_kind, use_gemm, parallel)(
+                        *prep, *coefficients, np.empty(0), np.empty(0), False, chunks)
+                    np.testing.assert_allclose(total, naive[symmetric].sum(), rtol=1e-12, atol=1e-9)
+        paired = k.paired_values_kernel(spec.code, spec.base_kind)(X[:m], Y, *coefficients)
+        np.testing.assert_allclose(paired, np.diag(naive[False][:m]), rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("accurate", [False, True])
@@ -113,7 +186,14 @@ def test_serial_and_parallel_builds_have_separate_cache_entries(tmp_path):
         kernel = d.pair_rows_kernel(d.CODE_TV, False, True)
         b = kernel(P, Q, i, i, s, s, 0.0, 0.5, 0.5)[0]
         print(sum(kernel.stats.cache_hits.values()), a[0] == b[0])
+        from divkit.mmd import _kernels as k
+        X = np.arange(12.0).reshape(6, 2)
+        args = (X, X, np.ascontiguousarray(X.T), np.empty(0), np.empty(0), True, np.ones(1), np.ones(1),
+                1.0, 1.0, 3, np.empty(0), np.empty(0), False)
+        c = k.kernel_sum_kernel(k.GAUSSIAN, k.BASE_SQDIST, False, False)(*args, 1)
+        kernel = k.kernel_sum_kernel(k.GAUSSIAN, k.BASE_SQDIST, False, True)
+        print(sum(kernel.stats.cache_hits.values()), c == kernel(*args, 2))
         """,
         tmp_path,
     )
-    assert out.splitlines() == ["0 True", "0 True"]  # each parallel build compiled its own code
+    assert out.splitlines() == ["0 True"] * 3  # each parallel build compiled its own code

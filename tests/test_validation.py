@@ -106,3 +106,37 @@ def test_scalars():
     with pytest.raises(TypeError, match="n must be an integer"):
         check_int(2.0, "n")
     assert type(to_scalar(np.float64(1.0))) is float
+
+
+@pytest.mark.parametrize("size", [3, 7, (1 << 20) + 3])
+def test_finiteness_check_counts_and_tolerates_overflowing_sums(size, rng):
+    """The finiteness check is one sum (finite only if every entry is); an overflowing sum of
+    finite values is a false alarm that the exact count must settle, and counts span chunks."""
+    x = rng.normal(size=size)
+    x[::2] = 1e308
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.add.reduce(x))  # the sum overflows, every entry is finite
+    np.testing.assert_array_equal(as_float_array(x, "x"), x)
+    y = x.copy()
+    y[[0, -1]] = [np.inf, np.nan]
+    with pytest.raises(ValueError, match="y contains 1 NaN"):
+        as_float_array(y, "y")
+    z = x.copy()
+    z[[0, -1]] = [-np.inf, np.inf]  # the sum is NaN; the count still says infinite
+    with pytest.raises(ValueError, match="z contains 2 infinite"):
+        as_float_array(z, "z")
+
+
+def test_kernel_helpers_match_numpy():
+    from divkit._numba import array_max, filled_float, filled_int
+
+    for values in ([3.0], [1.0, -2.0, 5.0, 5.0], [np.nan, 1.0], [1.0, np.nan, 2.0], [-np.inf, -np.inf],
+                   [1.0, 2.0, np.nan, np.nan]):
+        x = np.array(values)
+        got, want = array_max(x), x.max()
+        assert (np.isnan(got) and np.isnan(want)) or got == want, values
+    with pytest.raises(ValueError, match="zero-size"):
+        array_max(np.empty(0))
+    np.testing.assert_array_equal(filled_float(4, -np.inf), np.full(4, -np.inf))
+    assert filled_int(3, -1).dtype == np.int64 and list(filled_int(3, -1)) == [-1, -1, -1]
+    assert filled_float(0, 1.0).shape == (0,)

@@ -19,10 +19,12 @@ functions calling it use the ``_EXACT`` flags (no ``reassoc``); sums use divkit'
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
-from divkit._numba import FASTMATH
+from divkit._numba import FASTMATH, build_once
 
 #: rows and columns per block; one float64 block of inner products per thread (2 MiB).
 #: 512 measured ~10% faster than 256 or 1024 for the d = 16 Gaussian benchmark
@@ -77,53 +79,46 @@ def _exp_nonpositive(t):
     return p * scale_a.view(np.float64) * scale_b.view(np.float64)
 
 
-@njit(cache=True, fastmath=_EXACT)
-def _apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degree):
-    """out[:n_el] = kernel values from base[:n_el] (see the module docstring)."""
-    if code == POLYNOMIAL:
+def _build_apply_kernel(code: int):
+    @njit(cache=True, fastmath=_EXACT)
+    def apply_kernel(base, out, n_el, inv_scales, weights, gamma, coef0, degree):
+        """out[:n_el] = kernel values from base[:n_el] (see the module docstring)."""
+        if code == POLYNOMIAL:
+            for j in range(n_el):
+                v = gamma * base[j] + coef0
+                acc = 1.0
+                for _ in range(degree):
+                    acc *= v
+                out[j] = acc
+            return
+        if code == LINEAR:
+            for j in range(n_el):
+                out[j] = base[j]
+            return
+        if code == ENERGY:
+            for j in range(n_el):
+                out[j] = -np.sqrt(base[j])
+            return
+        # one tight loop per kernel, so that it vectorises; out starts at +0.0, and 0.0 + v is
+        # exactly v for the non-negative terms below, so the first bandwidth adds nothing
         for j in range(n_el):
-            v = gamma * base[j] + coef0
-            acc = 1.0
-            for _ in range(degree):
-                acc *= v
-            out[j] = acc
-        return
-    if code == LINEAR:
-        for j in range(n_el):
-            out[j] = base[j]
-        return
-    if code == ENERGY:
-        for j in range(n_el):
-            out[j] = -np.sqrt(base[j])
-        return
-    # one tight loop per kernel and per first/later bandwidth, so that each one vectorises
-    for level in range(inv_scales.shape[0]):
-        s = inv_scales[level]
-        w = weights[level]
-        if code == GAUSSIAN or code == LAPLACIAN:
-            if level == 0:
+            out[j] = 0.0
+        for level in range(inv_scales.shape[0]):
+            s = inv_scales[level]
+            w = weights[level]
+            if code == GAUSSIAN or code == LAPLACIAN:
                 for j in range(n_el):
                     # b > 0 tested so that an infinite s (tiny bandwidth) gives exp(0), not NaN
-                    out[j] = w * _exp_nonpositive(-(s * base[j]) if base[j] > 0.0 else 0.0)
-            else:
-                for j in range(n_el):
                     out[j] += w * _exp_nonpositive(-(s * base[j]) if base[j] > 0.0 else 0.0)
-        elif code == LAPLACIAN_L2:
-            if level == 0:
-                for j in range(n_el):
-                    t = -(s * np.sqrt(base[j])) if base[j] > 0.0 else 0.0
-                    out[j] = w * _exp_nonpositive(t)
-            else:
+            elif code == LAPLACIAN_L2:
                 for j in range(n_el):
                     t = -(s * np.sqrt(base[j])) if base[j] > 0.0 else 0.0
                     out[j] += w * _exp_nonpositive(t)
-        else:  # IMQ
-            if level == 0:
-                for j in range(n_el):
-                    out[j] = w / np.sqrt(1.0 + (s * base[j] if base[j] > 0.0 else 0.0))
-            else:
+            else:  # IMQ
                 for j in range(n_el):
                     out[j] += w / np.sqrt(1.0 + (s * base[j] if base[j] > 0.0 else 0.0))
+
+    return apply_kernel
 
 
 @njit(cache=True)
@@ -149,43 +144,81 @@ def _direct_sqdist(X, Y, i, j):
     return acc
 
 
-@njit(cache=True, fastmath=_EXACT)
+def _build_base_row(base_kind: int, use_gemm: bool):
+    @njit(cache=True, fastmath=_EXACT)
+    def base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, row):
+        """row[j] = base(x_{i0+i}, y_{j0+j}) for j < bj: from the GEMM block (squared distances
+        as ||x||^2 + ||y||^2 - 2 x.y clipped at 0, exact 0 on the diagonal of a symmetric
+        problem) or from explicit differences (Yt = Y transposed, contiguous per coordinate)."""
+        if use_gemm:
+            g = gbuf[i * bj:(i + 1) * bj]
+            if base_kind == BASE_SQDIST:
+                nxi = nx[i0 + i]
+                nyb = ny[j0:j0 + bj]
+                for j in range(bj):
+                    scale = nxi + nyb[j]
+                    v = scale - 2.0 * g[j]
+                    if v <= NEAR_RATIO * scale:
+                        v = _direct_sqdist(X, Y, i0 + i, j0 + j)
+                    row[j] = v
+                if symmetric and i0 == j0 and i < bj:
+                    row[i] = 0.0
+            else:
+                for j in range(bj):
+                    row[j] = g[j]
+            return
+        for j in range(bj):
+            row[j] = 0.0
+        for k in range(X.shape[1]):
+            xik = X[i0 + i, k]
+            yk = Yt[k, j0:j0 + bj]
+            if base_kind == BASE_L1:
+                for j in range(bj):
+                    row[j] += abs(xik - yk[j])
+            elif base_kind == BASE_SQDIST:
+                for j in range(bj):
+                    t = xik - yk[j]
+                    row[j] += t * t
+            else:
+                for j in range(bj):
+                    row[j] += xik * yk[j]
+
+    return base_row
+
+
+# The loops below call ``_apply_kernel`` and ``_base_row`` with the variant as compile-time
+# constants (closure cells of the entry points, see the end of the module); these overloads
+# pick that variant's build while the caller is typed.
+def _literal(value, what: str):
+    if not isinstance(value, (types.IntegerLiteral, types.BooleanLiteral)):
+        raise numba.errors.TypingError(f"the {what} must be a compile-time constant")
+    return value.literal_value
+
+
+def _apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degree):
+    """out[:n_el] = kernel values from base[:n_el] for the constant kernel ``code``."""
+    raise NotImplementedError("_apply_kernel is only callable from numba kernels")
+
+
+@overload(_apply_kernel, inline="always")
+def _overload_apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degree):
+    build = build_once(_build_apply_kernel, _literal(code, "kernel code"))
+    return (lambda base, out, n_el, code, inv_scales, weights, gamma, coef0, degree:
+            build(base, out, n_el, inv_scales, weights, gamma, coef0, degree))
+
+
 def _base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row):
-    """row[j] = base(x_{i0+i}, y_{j0+j}) for j < bj: from the GEMM block (squared distances
-    as ||x||^2 + ||y||^2 - 2 x.y clipped at 0, exact 0 on the diagonal of a symmetric
-    problem) or from explicit differences (Yt = Y transposed, contiguous per coordinate)."""
-    if use_gemm:
-        g = gbuf[i * bj:(i + 1) * bj]
-        if base_kind == BASE_SQDIST:
-            nxi = nx[i0 + i]
-            nyb = ny[j0:j0 + bj]
-            for j in range(bj):
-                scale = nxi + nyb[j]
-                v = scale - 2.0 * g[j]
-                if v <= NEAR_RATIO * scale:
-                    v = _direct_sqdist(X, Y, i0 + i, j0 + j)
-                row[j] = v
-            if symmetric and i0 == j0 and i < bj:
-                row[i] = 0.0
-        else:
-            for j in range(bj):
-                row[j] = g[j]
-        return
-    for j in range(bj):
-        row[j] = 0.0
-    for k in range(X.shape[1]):
-        xik = X[i0 + i, k]
-        yk = Yt[k, j0:j0 + bj]
-        if base_kind == BASE_L1:
-            for j in range(bj):
-                row[j] += abs(xik - yk[j])
-        elif base_kind == BASE_SQDIST:
-            for j in range(bj):
-                t = xik - yk[j]
-                row[j] += t * t
-        else:
-            for j in range(bj):
-                row[j] += xik * yk[j]
+    """row[j] = base(x_{i0+i}, y_{j0+j}) for the constant ``base_kind`` and ``use_gemm``."""
+    raise NotImplementedError("_base_row is only callable from numba kernels")
+
+
+@overload(_base_row, inline="always")
+def _overload_base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm,
+                       row):
+    build = build_once(_build_base_row, _literal(base_kind, "base kind"),
+                   bool(_literal(use_gemm, "GEMM flag")))
+    return (lambda X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row:
+            build(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, row))
 
 
 @njit(cache=True, fastmath=_EXACT)
@@ -229,23 +262,26 @@ def _block(p, nbj, n, m):
     return bi_idx, bj_idx, i0, j0, min(n, i0 + BLOCK) - i0, min(m, j0 + BLOCK) - j0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
                       weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks, block_sums):
     """Blocks ``chunk, chunk + n_chunks, ...`` of sum_ij a_i b_j k(x_i, y_j), each block's sum
     written to ``block_sums[p]`` (the caller adds them in block order, so the result does not
     depend on how blocks were spread over threads); ``symmetric`` means Y is X and only blocks
-    on or above the diagonal are evaluated. Rows of a block are finished one at a time (base,
+    on or above the diagonal are evaluated. A one-bandwidth Gaussian kernel on GEMM squared
+    distances takes its rows straight from the GEMM block. Rows of a block are finished one at a time (base,
     kernel, sum) while they sit in L1."""
     n = X.shape[0]
     m = Y.shape[0]
     nbi = (n + BLOCK - 1) // BLOCK
     nbj = (m + BLOCK - 1) // BLOCK
+    # inlined into a prange body, these buffers stay per chunk (per thread) because numba only
+    # hoists an allocation out of a parallel loop when nothing stores into it: they are written
+    # through calls. Fill one by a direct setitem here and the threads would share it.
     gbuf = np.empty(BLOCK * BLOCK if use_gemm else 0)
     row = np.empty(BLOCK)
     krow = np.empty(BLOCK)
-    fused = (use_gemm and base_kind == BASE_SQDIST and code == GAUSSIAN
-             and inv_scales.shape[0] == 1)
+    single_level = inv_scales.shape[0] == 1
     for p in range(chunk, nbi * nbj, n_chunks):
         bi_idx, bj_idx, i0, j0, bi, bj = _block(p, nbj, n, m)
         if symmetric and bj_idx < bi_idx:
@@ -254,7 +290,8 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
             _gemm_block(X, Y, i0, bi, j0, bj, gbuf)
         s = 0.0
         for i in range(bi):
-            if fused:
+            # every operand but the last is a constant in each build: pruned before typing
+            if use_gemm and base_kind == BASE_SQDIST and code == GAUSSIAN and single_level:
                 _gaussian_row_from_gemm(X, Y, gbuf, nx, ny, i0, i, j0, bj, symmetric,
                                         inv_scales[0], weights[0], krow)
             else:
@@ -268,7 +305,7 @@ def _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, in
         block_sums[p] = s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ordered_sum(block_sums):
     total = 0.0
     for p in range(block_sums.shape[0]):
@@ -276,33 +313,7 @@ def _ordered_sum(block_sums):
     return total
 
 
-@njit(cache=True)
-def _kernel_sum_serial(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
-                       weights, gamma, coef0, degree, a, b, weighted):
-    """sum_ij a_i b_j k(x_i, y_j) on one thread (same block sums, same order as the parallel
-    version: bitwise the same result)."""
-    n_blocks = ((X.shape[0] + BLOCK - 1) // BLOCK) * ((Y.shape[0] + BLOCK - 1) // BLOCK)
-    block_sums = np.zeros(n_blocks)
-    _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
-                      weights, gamma, coef0, degree, a, b, weighted, 0, 1, block_sums)
-    return _ordered_sum(block_sums)
-
-
-@njit(cache=True, parallel=True)
-def _kernel_sum(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
-                gamma, coef0, degree, a, b, weighted, n_chunks):
-    """sum_ij a_i b_j k(x_i, y_j) without storing the matrix, blocks spread over threads; the
-    per-block sums are added in block order (fixed-size blocks: thread-count independent)."""
-    n_blocks = ((X.shape[0] + BLOCK - 1) // BLOCK) * ((Y.shape[0] + BLOCK - 1) // BLOCK)
-    block_sums = np.zeros(n_blocks)
-    for chunk in prange(n_chunks):
-        _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
-                          weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks,
-                          block_sums)
-    return _ordered_sum(block_sums)
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
                          weights, gamma, coef0, degree, out, chunk, n_chunks):
     """Blocks ``chunk, chunk + n_chunks, ...`` of out[i, j] = k(x_i, y_j) (mirrored when
@@ -329,15 +340,6 @@ def _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code,
                     out[j0 + j, i0 + i] = krow[j]
 
 
-@njit(cache=True, parallel=True)
-def _kernel_matrix(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales, weights,
-                   gamma, coef0, degree, out, n_chunks):
-    """Dense kernel matrix into ``out``, blocks spread over threads."""
-    for chunk in prange(n_chunks):
-        _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
-                             weights, gamma, coef0, degree, out, chunk, n_chunks)
-
-
 @njit(cache=True)
 def _paired_base(X, Y, base_kind):
     """base(x_i, y_i) for each row i, from explicit differences."""
@@ -358,7 +360,7 @@ def _paired_base(X, Y, base_kind):
 
 
 @njit(cache=True)
-def _pairwise_sqdist_upper(Z):
+def pairwise_sqdist_upper(Z):
     """Squared distances of the distinct pairs i < j of Z's rows, flattened."""
     n, d = Z.shape
     out = np.empty(n * (n - 1) // 2)
@@ -372,3 +374,87 @@ def _pairwise_sqdist_upper(Z):
             out[t] = acc
             t += 1
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# One build per kernel variant
+# ---------------------------------------------------------------------------------------------
+# The block loops above take the kernel code, the base kind and the GEMM flag as arguments.
+# Each entry point below is a closure built per variant whose cells hold those values as plain
+# numbers. The block loop is inlined into the closure (numba IR inlining), where its branches on
+# the cells (GEMM block or not, fused Gaussian row or not) are pruned before type inference;
+# the cells reach ``_apply_kernel`` and ``_base_row`` typed as literals, and their overloads
+# pick the helper build for those values (itself a closure, pruned the same way). A first
+# Gaussian MMD^2 on low-dimensional points therefore compiles neither the BLAS block nor the
+# other kernels' formulas: 10.2 -> 5.3 s of compile on a cold cache against one generic build
+# of every variant. A serial build runs the parallel build's loop with one chunk: the same
+# block sums in the same order, the same bits. Cells are numbers, not dispatchers, so that
+# numba finds the build in its disk cache (it keys a cached closure on its pickled cells);
+# ``parallel`` is read in the body so that the serial and parallel builds of a variant get
+# different cache keys.
+
+
+def _build_kernel_sum(code: int, base_kind: int, use_gemm: bool, parallel: bool):
+    @njit(cache=True, parallel=parallel)
+    def kernel_sum(X, Y, Yt, nx, ny, symmetric, inv_scales, weights, gamma, coef0, degree, a,
+                   b, weighted, n_chunks):
+        if parallel:  # pruned; read so that the serial and parallel builds get different keys
+            pass
+        n_blocks = ((X.shape[0] + BLOCK - 1) // BLOCK) * ((Y.shape[0] + BLOCK - 1) // BLOCK)
+        block_sums = np.empty(n_blocks)
+        for p in range(n_blocks):  # skipped (mirrored) blocks add 0; no np.zeros to compile
+            block_sums[p] = 0.0
+        for chunk in prange(n_chunks):
+            _kernel_sum_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code, inv_scales,
+                              weights, gamma, coef0, degree, a, b, weighted, chunk, n_chunks,
+                              block_sums)
+        return _ordered_sum(block_sums)
+
+    return kernel_sum
+
+
+def _build_kernel_matrix(code: int, base_kind: int, use_gemm: bool, parallel: bool):
+    @njit(cache=True, parallel=parallel)
+    def kernel_matrix(X, Y, Yt, nx, ny, symmetric, inv_scales, weights, gamma, coef0, degree,
+                      out, n_chunks):
+        if parallel:  # pruned; read so that the serial and parallel builds get different keys
+            pass
+        for chunk in prange(n_chunks):
+            _kernel_matrix_chunk(X, Y, Yt, nx, ny, symmetric, base_kind, use_gemm, code,
+                                 inv_scales, weights, gamma, coef0, degree, out, chunk, n_chunks)
+
+    return kernel_matrix
+
+
+def _build_paired_values(code: int, base_kind: int):
+    @njit(cache=True)
+    def paired_values(X, Y, inv_scales, weights, gamma, coef0, degree):
+        base = _paired_base(X, Y, base_kind)
+        out = np.empty_like(base)
+        _apply_kernel(base, out, base.shape[0], code, inv_scales, weights, gamma, coef0, degree)
+        return out
+
+    return paired_values
+
+
+def kernel_sum_kernel(code: int, base_kind: int, use_gemm: bool, parallel: bool):
+    """``kernel_sum(X, Y, Yt, nx, ny, symmetric, inv_scales, weights, gamma, coef0, degree,
+    a, b, weighted, n_chunks)``: sum_ij a_i b_j k(x_i, y_j) without storing the matrix, for
+    one kernel variant, built on first use. Blocks are spread over ``n_chunks`` chunks (one
+    per thread; 1 for the serial build) and their sums added in block order, so the result
+    does not depend on the thread count; ``symmetric`` means Y is X."""
+    return build_once(_build_kernel_sum, int(code), int(base_kind), bool(use_gemm), bool(parallel))
+
+
+def kernel_matrix_kernel(code: int, base_kind: int, use_gemm: bool, parallel: bool):
+    """``kernel_matrix(X, Y, Yt, nx, ny, symmetric, inv_scales, weights, gamma, coef0, degree,
+    out, n_chunks)``: the dense k(x_i, y_j) into ``out`` for one kernel variant (mirrored
+    when ``symmetric``), built on first use."""
+    return build_once(_build_kernel_matrix, int(code), int(base_kind), bool(use_gemm),
+                  bool(parallel))
+
+
+def paired_values_kernel(code: int, base_kind: int):
+    """``paired_values(X, Y, inv_scales, weights, gamma, coef0, degree)``: k(x_i, y_i) row by
+    row for one kernel variant, built on first use."""
+    return build_once(_build_paired_values, int(code), int(base_kind))

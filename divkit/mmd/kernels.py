@@ -181,7 +181,7 @@ def median_bandwidth(x, y=None, *, max_points: int = MEDIAN_MAX_POINTS, rng=None
     if Z.shape[0] > max_points:
         Z = Z[np.sort(gen.choice(Z.shape[0], size=max_points, replace=False))]
     scale = power_of_two_scale(Z)  # squared distances of 1e200 overflow, of 1e-200 underflow
-    med = float(np.median(_k._pairwise_sqdist_upper(np.ascontiguousarray(Z / scale))))
+    med = float(np.median(_k.pairwise_sqdist_upper(np.ascontiguousarray(Z / scale))))
     if not med > 0.0:
         raise ValueError(
             "bandwidth='median' gives 0: at least half of the pooled pairs are identical points; "
@@ -342,13 +342,11 @@ def kernel_sum(spec: KernelSpec, X, Y=None, a=None, b=None) -> float:
     if weighted and b is None:
         b = a
     ones = np.empty(0)
-    args = (prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.base_kind, prep.use_gemm,
-            spec.code, spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0, spec.degree,
-            a if weighted else ones, b if weighted else ones, weighted)
     n_threads = _threads_for(prep.X.shape[0] * prep.Y.shape[0])
-    if n_threads == 1:
-        return float(_k._kernel_sum_serial(*args))
-    return float(_k._kernel_sum(*args, n_threads))
+    kernel = _k.kernel_sum_kernel(spec.code, spec.base_kind, prep.use_gemm, n_threads > 1)
+    return float(kernel(prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.inv_scales,
+                        spec.mixture_weights, spec.gamma, spec.coef0, spec.degree,
+                        a if weighted else ones, b if weighted else ones, weighted, n_threads))
 
 
 def kernel_matrix(spec: KernelSpec, X, Y=None) -> np.ndarray:
@@ -356,24 +354,18 @@ def kernel_matrix(spec: KernelSpec, X, Y=None) -> np.ndarray:
     symmetric = Y is None
     prep = _prepare(spec, X, X if symmetric else Y)
     out = np.empty((prep.X.shape[0], prep.Y.shape[0]))
-    args = (prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.base_kind, prep.use_gemm,
-            spec.code, spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0, spec.degree,
-            out)
     n_threads = _threads_for(out.size)
-    if n_threads == 1:
-        _k._kernel_matrix_chunk(*args, 0, 1)
-    else:
-        _k._kernel_matrix(*args, n_threads)
+    kernel = _k.kernel_matrix_kernel(spec.code, spec.base_kind, prep.use_gemm, n_threads > 1)
+    kernel(prep.X, prep.Y, prep.Yt, prep.nx, prep.ny, symmetric, spec.inv_scales,
+           spec.mixture_weights, spec.gamma, spec.coef0, spec.degree, out, n_threads)
     return out
 
 
 def paired_kernel(spec: KernelSpec, X, Y) -> np.ndarray:
     """k(x_i, y_i) row by row (X and Y of the same shape)."""
-    base = _k._paired_base(X, Y, spec.base_kind)
-    out = np.empty_like(base)
-    _k._apply_kernel(base, out, base.shape[0], spec.code, spec.inv_scales, spec.mixture_weights,
-                     spec.gamma, spec.coef0, spec.degree)
-    return out
+    kernel = _k.paired_values_kernel(spec.code, spec.base_kind)
+    return kernel(X, Y, spec.inv_scales, spec.mixture_weights, spec.gamma, spec.coef0,
+                  spec.degree)
 
 
 __all__ = ["KERNELS", "KernelSpec", "median_bandwidth", "MEDIAN_MAX_POINTS"]

@@ -45,7 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
-from divkit._numba import parallel_kernel
+from divkit._numba import array_max, filled_float, parallel_kernel
 
 from .problem import OTProblem, point_cost
 
@@ -367,8 +367,8 @@ def plan_sums(a, b, rows, cols, vals, c_on, f, g, mass):
     n = a.shape[0]
     m = b.shape[0]
     k = vals.shape[0]
-    row_sums = np.zeros(n)
-    col_sums = np.zeros(m)
+    row_sums = filled_float(n, 0.0)
+    col_sums = filled_float(m, 0.0)
     terms = np.empty(k)
     slack = 0.0
     on_plan = 0.0
@@ -485,14 +485,14 @@ def _dense_dual_pass(C, f, g, floor):
     significant violation (:func:`dense_dual_row` per row; exact maxima, so the result does not
     depend on the thread count)."""
     n = C.shape[0]
-    cabs = np.zeros(n)
-    viol = np.full(n, -np.inf)
-    rel = np.zeros(n)
-    sig = np.zeros(n)
+    cabs = filled_float(n, 0.0)
+    viol = filled_float(n, -np.inf)
+    rel = filled_float(n, 0.0)
+    sig = filled_float(n, 0.0)
     gmin = dual_screen_gmin(g)
     for i in prange(n):
         cabs[i], viol[i], rel[i], sig[i] = dense_dual_row(C, i, f, g, floor, gmin)
-    return cabs.max(), viol.max(), rel.max(), sig.max()
+    return array_max(cabs), array_max(viol), array_max(rel), array_max(sig)
 
 
 @njit(cache=True)
@@ -537,10 +537,10 @@ def certify_dense(a, b, C, rows, cols, vals, f, g, mass, cost_floor):
 def _points_dual_pass(x, y, code, minkowski_p, power, f, g, floor):
     n = x.shape[0]
     m = y.shape[0]
-    cabs = np.zeros(n)
-    viol = np.full(n, -np.inf)
-    rel = np.zeros(n)
-    sig = np.zeros(n)
+    cabs = filled_float(n, 0.0)
+    viol = filled_float(n, -np.inf)
+    rel = filled_float(n, 0.0)
+    sig = filled_float(n, 0.0)
     for i in prange(n):
         big = 0.0
         ca = 0.0
@@ -563,7 +563,7 @@ def _points_dual_pass(x, y, code, minkowski_p, power, f, g, floor):
         viol[i] = w
         rel[i] = r
         sig[i] = big
-    return cabs.max(), viol.max(), rel.max(), sig.max()
+    return array_max(cabs), array_max(viol), array_max(rel), array_max(sig)
 
 
 @parallel_kernel(lambda C, g, rows, cols: rows.size * cols.size, cache=True)
@@ -591,7 +591,7 @@ def ctransform_cols_dense(C, f, cols):
 @parallel_kernel(lambda C, f, cols, n_chunks: C.shape[0] * cols.size, cache=True)
 def _ctransform_cols_dense(C, f, cols, n_chunks):
     k_total = cols.shape[0]
-    out = np.full(k_total, np.inf)
+    out = filled_float(k_total, np.inf)
     for c in prange(n_chunks):
         k0 = c * k_total // n_chunks
         k1 = (c + 1) * k_total // n_chunks

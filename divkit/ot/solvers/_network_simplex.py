@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..._numba import FASTMATH, next_task
+from ..._numba import FASTMATH, filled_float, filled_int, next_task
 from ..problem import low_cost, median_in_place, min_max_finite, point_cost
 from ..result import certify_dense
 
@@ -83,11 +83,11 @@ def _init_tree(a, b, pi0):
     root = n + m
     parent = np.empty(N, dtype=np.int64)
     pdir = np.empty(N, dtype=np.int64)
-    pflow = np.zeros(N)
+    pflow = filled_float(N, 0.0)
     pi = np.empty(N)
     thread = np.empty(N, dtype=np.int64)
     rev = np.empty(N, dtype=np.int64)
-    depth = np.ones(N, dtype=np.int64)
+    depth = filled_int(N, 1)
     for v in range(N):
         thread[v] = v + 1
         rev[v] = v - 1
@@ -506,9 +506,9 @@ def solve_dense(a, b, C, cmin, cmax, pi0, tol, block, max_iter, n_candidates=16,
     N = n + m + 1
     upath = np.empty(N, dtype=np.int64)
     vpath = np.empty(N, dtype=np.int64)
-    cand_i = np.full(n_candidates, -1, dtype=np.int64)
+    cand_i = filled_int(n_candidates, -1)
     cand_j = np.empty(n_candidates, dtype=np.int64)
-    n_cand = np.zeros(1, dtype=np.int64)
+    n_cand = filled_int(1, 0)
     start = np.int64(0)  # not the literal 0: that would compile _price_dense a second time
     it = 0
     status = STATUS_OPTIMAL
@@ -589,9 +589,9 @@ def solve_points(a, b, x, y, code, minkowski_p, power, cmin, pi0, tol, block, ma
     N = n + m + 1
     upath = np.empty(N, dtype=np.int64)
     vpath = np.empty(N, dtype=np.int64)
-    cand_i = np.full(n_candidates, -1, dtype=np.int64)
+    cand_i = filled_int(n_candidates, -1)
     cand_j = np.empty(n_candidates, dtype=np.int64)
-    n_cand = np.zeros(1, dtype=np.int64)
+    n_cand = filled_int(1, 0)
     yT = np.ascontiguousarray(y.T)
     acc = np.empty(m)
     start = np.int64(0)  # not the literal 0: that would compile _price_points a second time
@@ -713,7 +713,7 @@ def _solve_one_raw(a, b, C, cmin, cmax, price_rtol, block, max_iter, artificial_
     for i in range(n):
         f[i] = pi[i] + cmin
     f = gauge_potentials(f, a)
-    g = np.full(m, np.inf)
+    g = filled_float(m, np.inf)
     for i in range(n):
         for j in range(m):
             t = C[i, j] - f[i]
@@ -737,7 +737,7 @@ def gauge_potentials(f, a):
         total += a[i]
         weighted += a[i] * f[i]
     shift = weighted / total if total > 0 else 0.0
-    out = np.empty_like(f)
+    out = np.empty(f.shape[0])
     for i in range(f.shape[0]):
         out[i] = f[i] - shift
     return out
