@@ -83,10 +83,10 @@ def test_an_mmd_compiles_only_its_own_kernel_variant(tmp_path):
 
 
 def test_mmd_variants_prune_only_what_their_constants_exclude(rng):
-    """Each kernel variant, serial and parallel, sum, matrix and paired values, with and
-    without the GEMM form, symmetric (Y is X) or not, against the textbook formulas: a branch
-    pruned from a variant that needed it would show here. The inputs span 2 x 2 blocks, so
-    the parallel builds' second chunk has blocks of its own (and a mirrored one)."""
+    """Each kernel variant's sum, matrix and paired values, with and without the GEMM form,
+    symmetric (Y is X) or not, against the textbook formulas: a branch pruned from a variant
+    that needed it would show here. The inputs span 2 x 2 blocks, so a
+    symmetric problem has a mirrored block."""
     from naive import naive_kernel_matrix
 
     from divkit.mmd import _kernels as k
@@ -107,21 +107,23 @@ def test_mmd_variants_prune_only_what_their_constants_exclude(rng):
         # the forms kernel_sum can choose: squared distances of Gaussian and IMQ kernels by GEMM
         # or from differences, inner products by GEMM, everything else from differences
         gemm_forms = (False, True) if name in ("gaussian", "imq") else (spec.base_kind == k.BASE_DOT,)
+        # serial builds: a parallel build differs only in the prange over chunks, and test_mmd's
+        # multi-block, thread-count and parallel-path tests run those per kernel
         for use_gemm in gemm_forms:
-            # a parallel build differs from its serial one only in the prange over chunks (the
-            # thread-count tests cover it per kernel); two variants here keep compile time down
-            for parallel in (False, True) if name in ("imq", "polynomial") else (False,):
-                chunks = 2 if parallel else 1
-                for symmetric in (False, True):
-                    Z, nz = (X, nx) if symmetric else (Y, ny)
-                    prep = (X, Z, np.ascontiguousarray(Z.T), nx, nz, symmetric)
-                    out = np.empty((n, Z.shape[0]))
-                    k.kernel_matrix_kernel(spec.code, spec.base_kind, use_gemm, parallel)(
-                        *prep, *coefficients, out, chunks)
-                    np.testing.assert_allclose(out, naive[symmetric], rtol=1e-12, atol=1e-14)
-                    total = k.kernel_sum_kernel(spec.code, spec.base_kind, use_gemm, parallel)(
-                        *prep, *coefficients, np.empty(0), np.empty(0), False, chunks)
-                    np.testing.assert_allclose(total, naive[symmetric].sum(), rtol=1e-12, atol=1e-9)
+            for symmetric in (False, True):
+                Z, nz = (X, nx) if symmetric else (Y, ny)
+                prep = (X, Z, np.ascontiguousarray(Z.T), nx, nz, symmetric)
+                total = k.kernel_sum_kernel(spec.code, spec.base_kind, use_gemm, False)(
+                    *prep, *coefficients, np.empty(0), np.empty(0), False, 1)
+                np.testing.assert_allclose(total, naive[symmetric].sum(), rtol=1e-12, atol=1e-9)
+                # the matrix loop calls the same helper builds: its own pruning (GEMM block or
+                # not, mirrored blocks) is covered by one kernel of each base quantity
+                if name not in ("imq", "laplacian", "linear"):
+                    continue
+                out = np.empty((n, Z.shape[0]))
+                k.kernel_matrix_kernel(spec.code, spec.base_kind, use_gemm, False)(
+                    *prep, *coefficients, out, 1)
+                np.testing.assert_allclose(out, naive[symmetric], rtol=1e-12, atol=1e-14)
         paired = k.paired_values_kernel(spec.code, spec.base_kind)(X[:m], Y, *coefficients)
         np.testing.assert_allclose(paired, np.diag(naive[False][:m]), rtol=1e-12, atol=1e-14)
 
