@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, prange
 from numba.extending import overload
 
-from ._numba import FASTMATH, build_once
+from ._numba import FASTMATH, build_once, literal_value
 from ._validation import (
     as_array,
     check_bool,
@@ -289,21 +289,15 @@ def _term_accurate(code, p, q, param):
 # which pick that code's formula while the loop is typed. The loop's own closure cells stay
 # plain numbers: numba keys a cached closure on its pickled cells, and a cell holding a
 # dispatcher pickles differently in every process (the loop was never found in the cache).
-def _literal_code(code) -> int:
-    if not isinstance(code, types.IntegerLiteral):
-        raise numba.errors.TypingError("the divergence code must be a compile-time constant")
-    return code.literal_value
-
-
 @overload(_term_fast, inline="always")
 def _overload_term_fast(code, p, q, param):
-    fast = _TERM_FUNCTIONS[_literal_code(code)][0]
+    fast = _TERM_FUNCTIONS[literal_value(code, "divergence code")][0]
     return lambda code, p, q, param: fast(p, q, param)
 
 
 @overload(_term_accurate, inline="always")
 def _overload_term_accurate(code, p, q, param):
-    accurate = _TERM_FUNCTIONS[_literal_code(code)][1]
+    accurate = _TERM_FUNCTIONS[literal_value(code, "divergence code")][1]
     return lambda code, p, q, param: accurate(p, q, param)
 
 

@@ -8,6 +8,15 @@ Every kernel in divkit is private, compiled lazily on first use and cached on di
 propagate to the validation layer rather than be optimised away. ``afn`` (approximate
 functions) is left out too so that ``log``/``exp`` keep their libm accuracy.
 
+Kernels built per variant
+-------------------------
+Loops that serve several variants (divergence codes, MMD kernels) are closures built once per
+variant by :func:`build_once`, with the variant in closure cells that numba types as literals;
+overloads read those literals with :func:`literal_value` and pick the variant's helper build
+while the loop is typed, so a call compiles its own variant only. ``filled_float``,
+``filled_int`` and ``array_max`` stand in for numpy routines whose numba implementations would
+each compile anew in every process.
+
 Why a cache locator of our own
 ------------------------------
 numba stamps a cached kernel with the content of the one file that defines it. A kernel that
@@ -245,6 +254,15 @@ def built_keys(builder: Callable) -> list:
     return sorted(key for made_by, key in _BUILDS if made_by is builder)
 
 
+def literal_value(value, what: str):
+    """The value of a literal numba type (an integer or boolean compile-time constant), for an
+    ``@overload`` that picks a per-variant build while its caller is typed; a ``TypingError``
+    naming ``what`` for anything else."""
+    if not isinstance(value, (nbtypes.IntegerLiteral, nbtypes.BooleanLiteral)):
+        raise numba.errors.TypingError(f"the {what} must be a compile-time constant")
+    return value.literal_value
+
+
 # Allocation and reduction helpers for kernels on first-call paths. numba compiles the
 # implementation of np.zeros, np.ones, np.full, np.empty_like and ndarray.max anew in every
 # process, once per argument-type spelling (0.1-0.7 s each on a cold cache); np.empty with a
@@ -281,5 +299,5 @@ def array_max(x):
 
 
 __all__ = ["FASTMATH", "PARALLEL_MIN_WORK", "ParallelKernel", "SourceKeyedCacheLocator",
-           "array_max", "build_once", "built_keys", "filled_float", "filled_int", "next_task",
-           "package_source_hash", "parallel_kernel"]
+           "array_max", "build_once", "built_keys", "filled_float", "filled_int", "literal_value",
+           "next_task", "package_source_hash", "parallel_kernel"]

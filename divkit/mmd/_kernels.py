@@ -19,12 +19,11 @@ functions calling it use the ``_EXACT`` flags (no ``reassoc``); sums use divkit'
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, prange
 from numba.extending import overload
 
-from divkit._numba import FASTMATH, build_once
+from divkit._numba import FASTMATH, build_once, literal_value
 
 #: rows and columns per block; one float64 block of inner products per thread (2 MiB).
 #: 512 measured ~10% faster than 256 or 1024 for the d = 16 Gaussian benchmark
@@ -189,12 +188,6 @@ def _build_base_row(base_kind: int, use_gemm: bool):
 # The loops below call ``_apply_kernel`` and ``_base_row`` with the variant as compile-time
 # constants (closure cells of the entry points, see the end of the module); these overloads
 # pick that variant's build while the caller is typed.
-def _literal(value, what: str):
-    if not isinstance(value, (types.IntegerLiteral, types.BooleanLiteral)):
-        raise numba.errors.TypingError(f"the {what} must be a compile-time constant")
-    return value.literal_value
-
-
 def _apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degree):
     """out[:n_el] = kernel values from base[:n_el] for the constant kernel ``code``."""
     raise NotImplementedError("_apply_kernel is only callable from numba kernels")
@@ -202,7 +195,7 @@ def _apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degr
 
 @overload(_apply_kernel, inline="always")
 def _overload_apply_kernel(base, out, n_el, code, inv_scales, weights, gamma, coef0, degree):
-    build = build_once(_build_apply_kernel, _literal(code, "kernel code"))
+    build = build_once(_build_apply_kernel, literal_value(code, "kernel code"))
     return (lambda base, out, n_el, code, inv_scales, weights, gamma, coef0, degree:
             build(base, out, n_el, inv_scales, weights, gamma, coef0, degree))
 
@@ -215,8 +208,8 @@ def _base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_g
 @overload(_base_row, inline="always")
 def _overload_base_row(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm,
                        row):
-    build = build_once(_build_base_row, _literal(base_kind, "base kind"),
-                   bool(_literal(use_gemm, "GEMM flag")))
+    build = build_once(_build_base_row, literal_value(base_kind, "base kind"),
+                       bool(literal_value(use_gemm, "GEMM flag")))
     return (lambda X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, base_kind, use_gemm, row:
             build(X, Y, Yt, nx, ny, gbuf, i0, i, j0, bj, symmetric, row))
 
@@ -433,7 +426,7 @@ def _build_paired_values(code: int, base_kind: int):
     @njit(cache=True)
     def paired_values(X, Y, inv_scales, weights, gamma, coef0, degree):
         base = _paired_base(X, Y, base_kind)
-        out = np.empty_like(base)
+        out = np.empty(base.shape[0])
         _apply_kernel(base, out, base.shape[0], code, inv_scales, weights, gamma, coef0, degree)
         return out
 
